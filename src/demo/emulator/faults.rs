@@ -1,0 +1,198 @@
+//! The fault model: which misbehaviour a region shows, its text form, and the
+//! parsing of `POST /__faults` requests.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::{json, Map, Value};
+
+/// One way a region can misbehave; `Fault::None` means the region is healthy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Fault {
+    /// Healthy: answer like the real API.
+    #[default]
+    None,
+    /// Identify calls whose identifier is a JSON number get a 400.
+    RejectNumericIdentifier,
+    /// `POST identities/` without a `traits` key gets a 400 (the 2024-01-18 regression).
+    RequireTraitsKey,
+    /// Every API route of the region answers 500.
+    Status500,
+    /// Add this many milliseconds on top of the region's own latency.
+    LatencyMs(u64),
+    /// Accept the request and never answer.
+    Hang,
+    /// Drop the TCP connection with an RST instead of answering.
+    Reset,
+    /// Answer 200 with a streamed JSON-ish body of exactly this many bytes.
+    LargeBody(u64),
+}
+
+/// Why a fault could not be parsed or applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FaultError {
+    /// The named region is not configured on this emulator.
+    #[error("unknown region {0:?}")]
+    UnknownRegion(String),
+    /// The text names no known fault.
+    #[error(
+        "unknown fault {0:?} (expected none, reject_numeric_identifier, require_traits_key, \
+         status_500, latency_ms:<N>, hang, reset or large_body:<bytes>)"
+    )]
+    UnknownFault(String),
+    /// A parameterised fault was given something other than a whole number.
+    #[error("fault {name} needs a whole number after the colon, got {input:?}")]
+    BadNumber {
+        /// The fault's name, e.g. `latency_ms`.
+        name: &'static str,
+        /// The full text that failed to parse.
+        input: String,
+    },
+}
+
+impl FromStr for Fault {
+    type Err = FaultError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let text = s.trim();
+        // Names are matched case-insensitively because people type them by hand in curl.
+        let lower = text.to_ascii_lowercase();
+        let (name, arg) = match lower.split_once(':') {
+            Some((name, arg)) => (name, Some(arg.trim())),
+            None => (lower.as_str(), None),
+        };
+        let number = |name: &'static str| -> Result<u64, FaultError> {
+            arg.and_then(|a| a.parse::<u64>().ok())
+                .ok_or_else(|| FaultError::BadNumber {
+                    name,
+                    input: text.to_string(),
+                })
+        };
+        match (name, arg) {
+            ("none", None) => Ok(Fault::None),
+            ("reject_numeric_identifier", None) => Ok(Fault::RejectNumericIdentifier),
+            ("require_traits_key", None) => Ok(Fault::RequireTraitsKey),
+            ("status_500", None) => Ok(Fault::Status500),
+            ("hang", None) => Ok(Fault::Hang),
+            ("reset", None) => Ok(Fault::Reset),
+            ("latency_ms", _) => number("latency_ms").map(Fault::LatencyMs),
+            ("large_body", _) => number("large_body").map(Fault::LargeBody),
+            _ => Err(FaultError::UnknownFault(text.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::None => f.write_str("none"),
+            Fault::RejectNumericIdentifier => f.write_str("reject_numeric_identifier"),
+            Fault::RequireTraitsKey => f.write_str("require_traits_key"),
+            Fault::Status500 => f.write_str("status_500"),
+            Fault::LatencyMs(ms) => write!(f, "latency_ms:{ms}"),
+            Fault::Hang => f.write_str("hang"),
+            Fault::Reset => f.write_str("reset"),
+            Fault::LargeBody(bytes) => write!(f, "large_body:{bytes}"),
+        }
+    }
+}
+
+/// A parsed `POST /__faults` body: `None` region means every region (`"*"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FaultRequest {
+    pub(crate) region: Option<String>,
+    pub(crate) fault: Fault,
+}
+
+/// Parses `{"region": "<id>" | "*", "fault": "<text>"}`; the error is a message for a 400.
+pub(crate) fn parse_fault_request(body: &[u8]) -> Result<FaultRequest, String> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("body is not valid JSON: {e}"))?;
+    let Value::Object(obj) = value else {
+        return Err(
+            "body must be a JSON object like {\"region\": \"*\", \"fault\": \"hang\"}".into(),
+        );
+    };
+    let region = match obj.get("region") {
+        Some(Value::String(r)) if r == "*" => None,
+        Some(Value::String(r)) if !r.is_empty() => Some(r.clone()),
+        Some(_) => return Err("\"region\" must be a region id or \"*\"".into()),
+        None => return Err("\"region\" is required (a region id or \"*\")".into()),
+    };
+    let fault = match obj.get("fault") {
+        Some(Value::String(f)) => f.parse::<Fault>().map_err(|e| e.to_string())?,
+        Some(_) => return Err("\"fault\" must be a string such as \"status_500\"".into()),
+        None => return Err("\"fault\" is required".into()),
+    };
+    Ok(FaultRequest { region, fault })
+}
+
+/// The `{"faults": {...}}` document served by `GET /__faults`.
+pub(crate) fn faults_json(faults: &BTreeMap<String, Fault>) -> Value {
+    let map: Map<String, Value> = faults
+        .iter()
+        .map(|(region, fault)| (region.clone(), Value::String(fault.to_string())))
+        .collect();
+    json!({ "faults": map })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fault_round_trips_through_its_text() -> Result<(), FaultError> {
+        let all = [
+            Fault::None,
+            Fault::RejectNumericIdentifier,
+            Fault::RequireTraitsKey,
+            Fault::Status500,
+            Fault::LatencyMs(250),
+            Fault::Hang,
+            Fault::Reset,
+            Fault::LargeBody(52_428_800),
+        ];
+        for fault in all {
+            assert_eq!(fault.to_string().parse::<Fault>()?, fault);
+        }
+        assert_eq!(" Latency_MS: 7 ".parse::<Fault>()?, Fault::LatencyMs(7));
+        Ok(())
+    }
+
+    #[test]
+    fn bad_fault_text_is_rejected() {
+        assert!(matches!(
+            "explode".parse::<Fault>(),
+            Err(FaultError::UnknownFault(_))
+        ));
+        assert!(matches!(
+            "latency_ms".parse::<Fault>(),
+            Err(FaultError::BadNumber { .. })
+        ));
+        assert!(matches!(
+            "large_body:-1".parse::<Fault>(),
+            Err(FaultError::BadNumber { .. })
+        ));
+        assert!(matches!(
+            "hang:3".parse::<Fault>(),
+            Err(FaultError::UnknownFault(_))
+        ));
+    }
+
+    #[test]
+    fn fault_requests_parse_and_reject_garbage() {
+        let ok = parse_fault_request(br#"{"region":"*","fault":"hang"}"#);
+        assert_eq!(
+            ok,
+            Ok(FaultRequest {
+                region: None,
+                fault: Fault::Hang
+            })
+        );
+        assert!(parse_fault_request(b"not json").is_err());
+        assert!(parse_fault_request(br#"["hang"]"#).is_err());
+        assert!(parse_fault_request(br#"{"fault":"hang"}"#).is_err());
+        assert!(parse_fault_request(br#"{"region":"eu","fault":"boom"}"#).is_err());
+    }
+}

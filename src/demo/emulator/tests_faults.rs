@@ -1,0 +1,242 @@
+//! Tests of fault injection and shutdown over real sockets.
+
+use std::io::ErrorKind;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::io::AsyncReadExt;
+
+use super::test_client::{open, post_json, send, start, TestResult, KEY};
+use super::{Fault, FaultError};
+
+const FLAGS: &str = "/eu/api/v1/flags/";
+const IDENTITIES: &str = "/eu/api/v1/identities/";
+const AUTH: [(&str, &str); 1] = [("X-Environment-Key", KEY)];
+
+#[tokio::test]
+async fn faults_are_set_over_http_and_in_process() -> TestResult {
+    let emu = start(&["eu", "us"]).await?;
+    let addr = emu.addr();
+    let set = |body: &'static str| send(addr, "POST", "/__faults", &[], body.as_bytes());
+    let reply = set(r#"{"region":"eu","fault":"latency_ms:20"}"#).await?;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.json()?,
+        json!({"faults": {"eu": "latency_ms:20", "us": "none"}})
+    );
+    for bad in [
+        r#"{"region":"mars","fault":"hang"}"#,
+        r#"{"region":"eu","fault":"explode"}"#,
+        r#"{"region":"eu""#,
+    ] {
+        let reply = set(bad).await?;
+        assert_eq!(reply.status, 400, "{bad}");
+        assert!(reply.json()?["error"].is_string());
+    }
+    assert_eq!(emu.faults().get("eu"), Some(&Fault::LatencyMs(20)));
+    set(r#"{"region":"*","fault":"status_500"}"#).await?;
+    assert!(emu.faults().values().all(|f| *f == Fault::Status500));
+    let shown = send(addr, "GET", "/__faults", &[], b"").await?.json()?;
+    assert_eq!(
+        shown,
+        json!({"faults": {"eu": "status_500", "us": "status_500"}})
+    );
+
+    assert_eq!(
+        emu.set_fault(Some("mars"), Fault::Hang),
+        Err(FaultError::UnknownRegion("mars".into()))
+    );
+    emu.set_fault(None, Fault::None)?;
+    emu.set_fault(Some("us"), Fault::Reset)?;
+    assert_eq!(emu.faults().get("eu"), Some(&Fault::None));
+    assert_eq!(emu.faults().get("us"), Some(&Fault::Reset));
+    Ok(())
+}
+
+#[tokio::test]
+async fn validation_faults_mimic_past_regressions() -> TestResult {
+    let emu = start(&["eu"]).await?;
+    let addr = emu.addr();
+    emu.set_fault(Some("eu"), Fault::RejectNumericIdentifier)?;
+    let numeric = post_json(addr, IDENTITIES, &json!({"identifier": 7})).await?;
+    assert_eq!(numeric.status, 400);
+    assert!(numeric.json()?["identifier"].is_array());
+    assert_eq!(
+        post_json(addr, IDENTITIES, &json!({"identifier": "7"}))
+            .await?
+            .status,
+        200
+    );
+    let get = send(
+        addr,
+        "GET",
+        "/eu/api/v1/identities/?identifier=7",
+        &AUTH,
+        b"",
+    )
+    .await?;
+    assert_eq!(get.status, 200);
+
+    emu.set_fault(Some("eu"), Fault::RequireTraitsKey)?;
+    let missing = post_json(addr, IDENTITIES, &json!({"identifier": "a"})).await?;
+    assert_eq!(missing.status, 400);
+    assert_eq!(
+        missing.json()?,
+        json!({"traits": ["This field is required."]})
+    );
+    for traits in [json!(null), json!([])] {
+        let body = json!({"identifier": "a", "traits": traits});
+        assert_eq!(post_json(addr, IDENTITIES, &body).await?.status, 200);
+    }
+    let get = send(
+        addr,
+        "GET",
+        "/eu/api/v1/identities/?identifier=a",
+        &AUTH,
+        b"",
+    )
+    .await?;
+    assert_eq!(get.status, 200);
+    Ok(())
+}
+
+#[tokio::test]
+async fn status_500_and_latency_hit_only_api_routes_of_their_region() -> TestResult {
+    let emu = start(&["eu", "us"]).await?;
+    let addr = emu.addr();
+    emu.set_fault(Some("eu"), Fault::Status500)?;
+    for (method, target) in [
+        ("GET", FLAGS),
+        ("POST", IDENTITIES),
+        ("GET", "/eu/api/v1/nope/"),
+    ] {
+        let reply = send(addr, method, target, &AUTH, b"{}").await?;
+        assert_eq!(reply.status, 500);
+        assert!(reply.json()?["detail"].is_string());
+    }
+    assert_eq!(
+        send(addr, "GET", "/us/api/v1/flags/", &AUTH, b"")
+            .await?
+            .status,
+        200
+    );
+    assert_eq!(send(addr, "GET", "/__faults", &[], b"").await?.status, 200);
+    assert_eq!(
+        send(addr, "GET", "/__requests", &[], b"").await?.status,
+        200
+    );
+
+    emu.set_fault(Some("eu"), Fault::LatencyMs(120))?;
+    let started = Instant::now();
+    assert_eq!(send(addr, "GET", FLAGS, &AUTH, b"").await?.status, 200);
+    assert!(started.elapsed() >= Duration::from_millis(120));
+    Ok(())
+}
+
+#[tokio::test]
+async fn reset_fault_makes_the_client_see_a_connection_reset() -> TestResult {
+    let emu = start(&["eu"]).await?;
+    emu.set_fault(Some("eu"), Fault::Reset)?;
+    let mut stream = open(emu.addr(), "GET", FLAGS, &AUTH, b"").await?;
+    let mut buf = [0u8; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await?;
+    match read {
+        Err(e) => assert_eq!(e.kind(), ErrorKind::ConnectionReset),
+        Ok(n) => panic!("expected a reset, read {n} bytes"),
+    }
+    assert_eq!(
+        emu.requests().len(),
+        1,
+        "the reset request is still recorded"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn hang_holds_one_connection_without_blocking_others_or_shutdown() -> TestResult {
+    let emu = start(&["eu", "us"]).await?;
+    let addr = emu.addr();
+    emu.set_fault(Some("eu"), Fault::Hang)?;
+    let mut hung = open(addr, "GET", FLAGS, &AUTH, b"").await?;
+    let mut buf = [0u8; 64];
+    let waited = tokio::time::timeout(Duration::from_millis(300), hung.read(&mut buf)).await;
+    assert!(waited.is_err(), "a hanging request must not be answered");
+    assert_eq!(
+        send(addr, "GET", "/us/api/v1/flags/", &AUTH, b"")
+            .await?
+            .status,
+        200
+    );
+
+    let started = Instant::now();
+    emu.shutdown().await;
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    // The hung client now sees its connection end instead of waiting forever.
+    let after = tokio::time::timeout(Duration::from_secs(2), hung.read(&mut buf)).await?;
+    assert!(matches!(after, Ok(0) | Err(_)), "{after:?}");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "still accepting"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn large_body_streams_exactly_the_requested_bytes() -> TestResult {
+    let emu = start(&["eu"]).await?;
+    let len: u64 = 50 * 1024 * 1024;
+    emu.set_fault(Some("eu"), Fault::LargeBody(len))?;
+    let mut stream = open(emu.addr(), "GET", FLAGS, &AUTH, b"").await?;
+    // Count rather than keep the bytes, the way a client that never buffers would.
+    let mut head = Vec::new();
+    let mut in_body = false;
+    let mut body_bytes: u64 = 0;
+    let mut first_body_byte = None;
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut buf)).await??;
+        if n == 0 {
+            break;
+        }
+        let mut chunk = &buf[..n];
+        if !in_body {
+            head.extend_from_slice(chunk);
+            let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            in_body = true;
+            let body_start = end + 4;
+            // The part of this read that follows the headers is already body.
+            chunk = &buf[n - (head.len() - body_start)..n];
+            head.truncate(end);
+        }
+        if first_body_byte.is_none() {
+            first_body_byte = chunk.first().copied();
+        }
+        body_bytes += chunk.len() as u64;
+    }
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains(&format!("content-length: {len}")), "{head}");
+    assert!(head.contains("content-type: application/json"), "{head}");
+    assert_eq!(body_bytes, len);
+    assert_eq!(first_body_byte, Some(b'['));
+    Ok(())
+}
+
+#[tokio::test]
+async fn shutdown_is_prompt_with_idle_keep_alive_connections() -> TestResult {
+    let emu = start(&["eu"]).await?;
+    let addr = emu.addr();
+    // An idle keep-alive connection with no request in flight.
+    let _idle = tokio::net::TcpStream::connect(addr).await?;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = Instant::now();
+    emu.shutdown().await;
+    assert!(started.elapsed() < Duration::from_millis(900));
+    Ok(())
+}

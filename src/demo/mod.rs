@@ -1,0 +1,3 @@
+//! The demo: an emulated multi-region Edge API that can inject the 2024-01-18 fault.
+
+pub mod emulator;

@@ -1,0 +1,33 @@
+//! One run of one probe in one region, as the scheduler produces it and the store keeps it.
+
+use super::{ComponentId, ProbeId, RegionId, RunOutcome, ShapeId, Timestamp};
+use serde::Serialize;
+
+/// A finished run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunRecord {
+    /// The probe.
+    pub probe: ProbeId,
+    /// The probe's component.
+    pub component: ComponentId,
+    /// The region it ran against.
+    pub region: RegionId,
+    /// The shape it sent.
+    pub shape: ShapeId,
+    /// When it was due.
+    pub due_at: Timestamp,
+    /// When it really started.
+    pub started_at: Timestamp,
+    /// started − due, in microseconds (never negative).
+    pub lateness_us: i64,
+    /// Request to end of body, in microseconds.
+    pub latency_us: i64,
+    /// HTTP status, when an answer arrived.
+    pub status: Option<u16>,
+    /// Outcome class.
+    pub outcome: RunOutcome,
+    /// Human explanation.
+    pub message: String,
+    /// At most 2 KiB of the body.
+    pub excerpt: String,
+}

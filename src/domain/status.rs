@@ -1,0 +1,78 @@
+//! Status enums stored as TEXT with a CHECK constraint; `as_str` is the one spelling.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How one run ended: `ok` and `degraded` pass, every other class fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// Every expectation met within `degraded_after`.
+    Ok,
+    /// Every expectation met, but slower than `degraded_after`.
+    Degraded,
+    /// The status code was not one of the expected ones.
+    HttpStatus,
+    /// A JSON path was missing or had another value.
+    Assertion,
+    /// No complete answer within the probe's timeout.
+    Timeout,
+    /// The TCP connection could not be made (refused, unreachable).
+    Connect,
+    /// The host name did not resolve.
+    Dns,
+    /// The TLS handshake failed (certificate, protocol).
+    Tls,
+    /// The peer reset or closed the connection mid-exchange.
+    Reset,
+    /// The body exceeded the probe's size cap.
+    BodyTooLarge,
+    /// A JSON expectation was set but the body is not JSON.
+    InvalidJson,
+}
+
+impl RunOutcome {
+    /// Every variant, for exhaustive tests and metrics.
+    pub const ALL: [RunOutcome; 11] = [
+        Self::Ok,
+        Self::Degraded,
+        Self::HttpStatus,
+        Self::Assertion,
+        Self::Timeout,
+        Self::Connect,
+        Self::Dns,
+        Self::Tls,
+        Self::Reset,
+        Self::BodyTooLarge,
+        Self::InvalidJson,
+    ];
+
+    /// The snake_case name used in SQL, JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Degraded => "degraded",
+            Self::HttpStatus => "http_status",
+            Self::Assertion => "assertion",
+            Self::Timeout => "timeout",
+            Self::Connect => "connect",
+            Self::Dns => "dns",
+            Self::Tls => "tls",
+            Self::Reset => "reset",
+            Self::BodyTooLarge => "body_too_large",
+            Self::InvalidJson => "invalid_json",
+        }
+    }
+
+    /// True for `ok` and `degraded`: the run counts as a success.
+    pub fn passed(self) -> bool {
+        matches!(self, Self::Ok | Self::Degraded)
+    }
+}
+
+impl fmt::Display for RunOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

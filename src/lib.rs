@@ -1,0 +1,26 @@
+//! mimic: synthetic probes that send exactly what each SDK sends, in every region, with
+//! incident detection and a status page. Data flows one way:
+//! schedule → probe → store → detect → incident → notify; `web` reads the store.
+
+/// The daemon's wiring: build, run, shut down.
+pub mod app;
+/// Command-line parsing and dispatch.
+pub mod cli;
+/// The TOML configuration: load, expand, validate.
+pub mod config;
+/// The emulated Edge API and the demo.
+pub mod demo;
+/// Ids, statuses, runs and time.
+pub mod domain;
+/// `mimic check`: run once, or compare two deployments.
+pub mod gate;
+/// Shapes, rendering, sending, judging.
+pub mod probe;
+/// When probes run, and recording their runs.
+pub mod schedule;
+/// SQLite, the only place with SQL.
+pub mod store;
+/// Logging setup.
+pub mod telemetry;
+/// The HTTP surface.
+pub mod web;

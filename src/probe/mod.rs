@@ -1,0 +1,14 @@
+//! Probes: shapes (how an SDK phrases a request), rendering, sending, and judging the answer.
+//! Knows no SQL and no scheduling.
+
+pub mod assert;
+pub mod catalog;
+pub mod json_text;
+pub mod render;
+pub mod request;
+pub mod runner;
+pub mod shape;
+
+pub use catalog::Catalog;
+pub use render::{RenderedRequest, Vars};
+pub use shape::Shape;

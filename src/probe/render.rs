@@ -1,0 +1,529 @@
+//! Renders a shape with a probe's variables into the exact request bytes: method, URL, headers
+//! in order, and the body text. Pure: no I/O, so `mimic shapes show` and the runner agree.
+
+use super::json_text;
+use super::shape::{
+    BaseJoin, BodySpec, Cond, FieldSpec, Fill, Keep, QueryEncode, QueryParam, RequestParts, Shape,
+    ValueEncode,
+};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Variables a probe hands to a shape (`environment_key`, `identifier`, `traits`, ...).
+pub type Vars = Map<String, Value>;
+
+/// The exact request a shape sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RenderedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Absolute URL including the query.
+    pub url: String,
+    /// Headers in wire order, names as the SDK spells them.
+    pub headers: Vec<(String, String)>,
+    /// Body text byte for byte, if any.
+    pub body: Option<String>,
+}
+
+/// Why a shape could not be rendered with the given variables.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// A template or field needs a variable nobody set.
+    #[error("missing variable {0:?}")]
+    MissingVar(String),
+    /// A variable has the wrong JSON type.
+    #[error("variable {name:?} {problem}")]
+    BadVar {
+        /// The variable.
+        name: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The shape itself is inconsistent (e.g. `traits` used without a `trait` spec).
+    #[error("shape problem: {0}")]
+    Shape(String),
+}
+
+/// encodeURIComponent leaves `A-Z a-z 0-9 - _ . ! ~ * ' ( )` alone.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+/// application/x-www-form-urlencoded leaves `A-Z a-z 0-9 * - . _` alone (space becomes `+`).
+const FORM: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'*')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_');
+
+/// Facts about the variables that conditions test.
+struct Facts {
+    traits: Option<usize>,
+    transient: bool,
+    numeric_identifier: bool,
+}
+
+impl Facts {
+    fn of(vars: &Vars) -> Result<Self, RenderError> {
+        let traits = match vars.get("traits") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(m)) => Some(m.len()),
+            Some(_) => {
+                return Err(RenderError::BadVar {
+                    name: "traits".into(),
+                    problem: "must be a table/object of trait key to value".into(),
+                })
+            }
+        };
+        let transient = match vars.get("transient") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(RenderError::BadVar {
+                    name: "transient".into(),
+                    problem: "must be true or false".into(),
+                })
+            }
+        };
+        let numeric_identifier = matches!(vars.get("identifier"), Some(Value::Number(_)));
+        Ok(Self {
+            traits,
+            transient,
+            numeric_identifier,
+        })
+    }
+
+    fn holds(&self, cond: Cond, has_body: bool) -> bool {
+        match cond {
+            Cond::Body => has_body,
+            Cond::NoBody => !has_body,
+            Cond::TraitsAbsent => self.traits.is_none(),
+            Cond::TraitsGiven => self.traits.is_some(),
+            Cond::TraitsEmpty => self.traits.unwrap_or(0) == 0,
+            Cond::TraitsNonempty => self.traits.unwrap_or(0) > 0,
+            Cond::Transient => self.transient,
+            Cond::NotTransient => !self.transient,
+            Cond::NumericIdentifier => self.numeric_identifier,
+        }
+    }
+
+    fn all(&self, conds: &[Cond], has_body: bool) -> bool {
+        conds.iter().all(|c| self.holds(*c, has_body))
+    }
+}
+
+/// The shape's defaults overlaid with `vars`; nulls count as unset.
+pub fn effective_vars(shape: &Shape, vars: &Vars) -> Vars {
+    let mut merged = shape.defaults.clone();
+    for (k, v) in vars {
+        merged.insert(k.clone(), v.clone());
+    }
+    merged.retain(|_, v| !v.is_null());
+    merged
+        .entry("sdk_version")
+        .or_insert_with(|| Value::String(shape.sdk_version.clone()));
+    merged
+}
+
+/// Which request parts apply for these variables: the first matching variant, else the default.
+pub fn select_parts<'a>(shape: &'a Shape, vars: &Vars) -> Result<&'a RequestParts, RenderError> {
+    let facts = Facts::of(vars)?;
+    let default_has_body = shape.parts.body.is_some();
+    Ok(shape
+        .variants
+        .iter()
+        .find(|v| facts.all(&v.when, default_has_body))
+        .map(|v| &v.parts)
+        .unwrap_or(&shape.parts))
+}
+
+/// Renders `shape` against `base_url` with `vars` (already merged with defaults or not).
+pub fn render(shape: &Shape, vars: &Vars, base_url: &str) -> Result<RenderedRequest, RenderError> {
+    let vars = effective_vars(shape, vars);
+    let facts = Facts::of(&vars)?;
+    let parts = select_parts(shape, &vars)?;
+    let body = match &parts.body {
+        Some(spec) => Some(render_body(spec, &vars)?),
+        None => None,
+    };
+    let has_body = body.is_some();
+    let mut url = join_url(base_url, &parts.path, shape.base_join);
+    let query = render_query(&parts.query, &vars, &facts, has_body)?;
+    if !query.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&query);
+    }
+    let mut headers = Vec::with_capacity(parts.headers.len());
+    for h in &parts.headers {
+        if facts.all(&h.when, has_body) {
+            headers.push((h.name.clone(), fill_template(&h.value, &vars)?));
+        }
+    }
+    Ok(RenderedRequest {
+        method: parts.method.clone(),
+        url,
+        headers,
+        body,
+    })
+}
+
+/// Joins a base URL and a relative path the way the SDK does.
+pub fn join_url(base: &str, path: &str, join: BaseJoin) -> String {
+    match join {
+        BaseJoin::Concat => format!("{base}{path}"),
+        BaseJoin::EnsureSlash if base.ends_with('/') => format!("{base}{path}"),
+        BaseJoin::EnsureSlash => format!("{base}/{path}"),
+        BaseJoin::Relative => {
+            let authority_end = base
+                .find("://")
+                .map(|i| i + 3)
+                .and_then(|start| base[start..].find('/').map(|j| start + j))
+                .unwrap_or(base.len());
+            if let Some(stripped) = path.strip_prefix('/') {
+                format!("{}/{stripped}", &base[..authority_end])
+            } else if authority_end == base.len() {
+                format!("{base}/{path}")
+            } else {
+                let cut = base.rfind('/').map_or(base.len(), |i| i + 1);
+                format!("{}{path}", &base[..cut])
+            }
+        }
+    }
+}
+
+fn render_query(
+    params: &[QueryParam],
+    vars: &Vars,
+    facts: &Facts,
+    has_body: bool,
+) -> Result<String, RenderError> {
+    let mut out = String::new();
+    for p in params {
+        if !facts.all(&p.when, has_body) {
+            continue;
+        }
+        let value = fill_template(&p.value, vars)?;
+        if !out.is_empty() {
+            out.push('&');
+        }
+        out.push_str(&encode_query(&p.name, p.encode));
+        out.push('=');
+        out.push_str(&encode_query(&value, p.encode));
+    }
+    Ok(out)
+}
+
+fn encode_query(text: &str, encode: QueryEncode) -> String {
+    match encode {
+        QueryEncode::Raw => text.to_owned(),
+        QueryEncode::Component => utf8_percent_encode(text, COMPONENT).to_string(),
+        QueryEncode::Form => utf8_percent_encode(text, FORM)
+            .to_string()
+            .replace("%20", "+"),
+    }
+}
+
+/// Replaces `{name}` with the variable's text; `{{` and `}}` are literal braces.
+pub fn fill_template(template: &str, vars: &Vars) -> Result<String, RenderError> {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if let Some(after) = tail.strip_prefix("{{") {
+            out.push('{');
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("}}") {
+            out.push('}');
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix('{') {
+            let end = after
+                .find('}')
+                .ok_or_else(|| RenderError::Shape(format!("unclosed {{ in {template:?}")))?;
+            let name = &after[..end];
+            out.push_str(&var_text(name, vars.get(name))?);
+            rest = &after[end + 1..];
+        } else {
+            return Err(RenderError::Shape(format!("lone }} in {template:?}")));
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn var_text(name: &str, value: Option<&Value>) -> Result<String, RenderError> {
+    match value {
+        None | Some(Value::Null) => Err(RenderError::MissingVar(name.to_owned())),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        Some(Value::Bool(b)) => Ok(b.to_string()),
+        Some(_) => Err(RenderError::BadVar {
+            name: name.to_owned(),
+            problem: "is a list or table and cannot stand in text".into(),
+        }),
+    }
+}
+
+fn render_body(spec: &BodySpec, vars: &Vars) -> Result<String, RenderError> {
+    if let Some(template) = &spec.template {
+        return fill_template(template, vars);
+    }
+    let fields = spec
+        .json
+        .as_deref()
+        .ok_or_else(|| RenderError::Shape("body has no json fields".into()))?;
+    let scope = Scope {
+        vars,
+        trait_part: None,
+        spec,
+    };
+    let object = build_object(fields, &scope)?;
+    Ok(json_text::to_text(&Value::Object(object), spec.style))
+}
+
+/// Where field variables are looked up: trait parts first (inside `trait`), then the probe vars.
+struct Scope<'a> {
+    vars: &'a Vars,
+    trait_part: Option<&'a Map<String, Value>>,
+    spec: &'a BodySpec,
+}
+
+impl Scope<'_> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        match self.trait_part {
+            Some(t) => t.get(name),
+            None => self.vars.get(name),
+        }
+    }
+}
+
+fn build_object(
+    fields: &[FieldSpec],
+    scope: &Scope<'_>,
+) -> Result<Map<String, Value>, RenderError> {
+    let mut object = Map::new();
+    for f in fields {
+        if let Some(v) = field_value(f, scope)? {
+            object.insert(f.key.clone(), v);
+        }
+    }
+    Ok(object)
+}
+
+fn field_value(f: &FieldSpec, scope: &Scope<'_>) -> Result<Option<Value>, RenderError> {
+    let raw = if let Some(lit) = &f.literal {
+        Some(lit.clone())
+    } else if let Some(t) = &f.template {
+        Some(Value::String(fill_template(t, scope.vars)?))
+    } else if let Some(nested) = &f.fields {
+        Some(Value::Object(build_object(nested, scope)?))
+    } else if let Some(name) = &f.var {
+        match scope.get(name) {
+            None => None,
+            Some(v) if name == "traits" && scope.trait_part.is_none() => {
+                Some(trait_list(v, scope)?)
+            }
+            Some(v) => Some(encode(v, f.encode)),
+        }
+    } else {
+        return Err(RenderError::Shape(format!(
+            "field {:?} needs var, literal, template or fields",
+            f.key
+        )));
+    };
+    let value = match raw {
+        None => match f.absent {
+            None => {
+                return Err(RenderError::MissingVar(
+                    f.var.clone().unwrap_or_else(|| f.key.clone()),
+                ))
+            }
+            Some(Fill::Omit) => return Ok(None),
+            Some(Fill::Null) => Value::Null,
+            Some(Fill::Empty) => Value::Array(Vec::new()),
+            Some(Fill::False) => Value::Bool(false),
+        },
+        Some(v) => {
+            let rule = match &v {
+                Value::Array(a) if a.is_empty() => f.empty,
+                Value::Object(o) if o.is_empty() => f.empty,
+                Value::Bool(false) => f.if_false,
+                _ => Keep::Keep,
+            };
+            match rule {
+                Keep::Keep => v,
+                Keep::Omit => return Ok(None),
+                Keep::Null => Value::Null,
+            }
+        }
+    };
+    Ok(Some(if f.array {
+        Value::Array(vec![value])
+    } else {
+        value
+    }))
+}
+
+/// Turns the `traits` variable (key → value or `{value, transient}`) into the SDK's trait list.
+fn trait_list(traits: &Value, scope: &Scope<'_>) -> Result<Value, RenderError> {
+    let Value::Object(map) = traits else {
+        return Err(RenderError::BadVar {
+            name: "traits".into(),
+            problem: "must be a table/object of trait key to value".into(),
+        });
+    };
+    let fields = scope.spec.trait_fields.as_deref().ok_or_else(|| {
+        RenderError::Shape("the body uses `traits` but has no `trait` fields".into())
+    })?;
+    let mut list = Vec::with_capacity(map.len());
+    for (key, given) in map {
+        let mut part = Map::new();
+        part.insert("key".into(), Value::String(key.clone()));
+        match given {
+            Value::Object(cfg) if cfg.contains_key("value") => {
+                part.insert(
+                    "value".into(),
+                    cfg.get("value").cloned().unwrap_or_default(),
+                );
+                match cfg.get("transient") {
+                    Some(Value::Bool(b)) => {
+                        part.insert("transient".into(), Value::Bool(*b));
+                    }
+                    None => {}
+                    Some(_) => {
+                        return Err(RenderError::BadVar {
+                            name: format!("traits.{key}.transient"),
+                            problem: "must be true or false".into(),
+                        })
+                    }
+                }
+            }
+            Value::Object(_) | Value::Array(_) => {
+                return Err(RenderError::BadVar {
+                    name: format!("traits.{key}"),
+                    problem: "must be a string, number, bool, null or {value, transient}".into(),
+                })
+            }
+            scalar => {
+                part.insert("value".into(), scalar.clone());
+            }
+        }
+        let inner = Scope {
+            vars: scope.vars,
+            trait_part: Some(&part),
+            spec: scope.spec,
+        };
+        list.push(Value::Object(build_object(fields, &inner)?));
+    }
+    Ok(Value::Array(list))
+}
+
+/// Applies a scalar encoding.
+fn encode(v: &Value, how: ValueEncode) -> Value {
+    match (how, v) {
+        (ValueEncode::Native, _) | (_, Value::Null) => v.clone(),
+        (ValueEncode::String, Value::String(_)) => v.clone(),
+        (ValueEncode::String, Value::Number(n)) => Value::String(n.to_string()),
+        (ValueEncode::String, Value::Bool(b)) => Value::String(b.to_string()),
+        (ValueEncode::String, other) => other.clone(),
+        (ValueEncode::Typed, Value::String(s)) => typed(Value::String(s.clone()), "string"),
+        (ValueEncode::Typed, Value::Number(n)) => typed(Value::String(n.to_string()), "decimal"),
+        (ValueEncode::Typed, Value::Bool(b)) => typed(Value::Bool(*b), "boolean"),
+        (ValueEncode::Typed, other) => other.clone(),
+    }
+}
+
+fn typed(value: Value, kind: &str) -> Value {
+    let mut m = Map::new();
+    m.insert("value".into(), value);
+    m.insert("type".into(), Value::String(kind.into()));
+    Value::Object(m)
+}
+
+/// A reader's name for what a probe does, e.g. `Go SDK identify without traits`.
+pub fn describe(shape: &Shape, vars: &Vars) -> String {
+    let vars = effective_vars(shape, vars);
+    let mut label = format!("{} SDK", shape.sdk);
+    if shape.id.contains('@') && !shape.sdk_version.is_empty() {
+        label.push_str(&format!(" {}", shape.sdk_version));
+    }
+    let op = match shape.operation.as_str() {
+        "flags" => "environment flags".to_owned(),
+        other => other.replace('_', " "),
+    };
+    label.push(' ');
+    label.push_str(&op);
+    if shape.operation.contains("identify") {
+        if let Ok(facts) = Facts::of(&vars) {
+            label.push_str(match facts.traits {
+                Some(n) if n > 0 => " with traits",
+                _ => " without traits",
+            });
+            if facts.numeric_identifier {
+                label.push_str(", numeric identifier");
+            }
+            if facts.transient {
+                label.push_str(", transient identity");
+            }
+        }
+    }
+    label
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_follows_each_sdk_rule() {
+        let b = "https://h/api/v1";
+        assert_eq!(
+            join_url(b, "flags/", BaseJoin::Concat),
+            "https://h/api/v1flags/"
+        );
+        assert_eq!(
+            join_url(b, "flags/", BaseJoin::EnsureSlash),
+            "https://h/api/v1/flags/"
+        );
+        assert_eq!(
+            join_url(b, "flags/", BaseJoin::Relative),
+            "https://h/api/flags/"
+        );
+        assert_eq!(
+            join_url("https://h", "flags/", BaseJoin::Relative),
+            "https://h/flags/"
+        );
+        assert_eq!(
+            join_url("https://h/api/v1/", "flags/", BaseJoin::Relative),
+            "https://h/api/v1/flags/"
+        );
+    }
+
+    #[test]
+    fn templates_fill_vars_and_keep_escaped_braces() {
+        let mut v = Vars::new();
+        v.insert("a".into(), Value::from(12345));
+        assert_eq!(fill_template("x{a}y{{z}}", &v).as_deref(), Ok("x12345y{z}"));
+        assert_eq!(
+            fill_template("{b}", &v),
+            Err(RenderError::MissingVar("b".into()))
+        );
+    }
+
+    #[test]
+    fn component_encoding_matches_encode_uri_component() {
+        assert_eq!(
+            encode_query("a b/c?d&e=f!*'()~", QueryEncode::Component),
+            "a%20b%2Fc%3Fd%26e%3Df!*'()~"
+        );
+        assert_eq!(encode_query("a b", QueryEncode::Form), "a+b");
+        assert_eq!(encode_query("a b", QueryEncode::Raw), "a b");
+    }
+}

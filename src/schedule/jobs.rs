@@ -1,0 +1,125 @@
+//! Jobs: one probe in one region with its request rendered once up front (rendering per run
+//! would be wasted CPU, the variables never change), and the step that runs one.
+
+use super::scheduler::Due;
+use crate::config::validate::merge_vars;
+use crate::config::Config;
+use crate::domain::{ComponentId, ProbeId, RegionId, RunRecord, ShapeId, Timestamp};
+use crate::probe::assert::Expectation;
+use crate::probe::render::{render, RenderError};
+use crate::probe::runner::{execute, Limits};
+use crate::probe::RenderedRequest;
+use crate::schedule::ScheduleSpec;
+use std::sync::Arc;
+use tokio::time::Instant;
+
+/// One probe in one region, ready to run.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Probe id.
+    pub probe: ProbeId,
+    /// Reader's name of what the probe does.
+    pub label: String,
+    /// SDK name of the shape.
+    pub sdk: String,
+    /// Operation of the shape.
+    pub operation: String,
+    /// Component.
+    pub component: ComponentId,
+    /// Region.
+    pub region: RegionId,
+    /// Shape id.
+    pub shape: ShapeId,
+    /// The exact request.
+    pub request: Arc<RenderedRequest>,
+    /// What passing means.
+    pub expect: Arc<Expectation>,
+    /// Timeout and body cap.
+    pub limits: Limits,
+    /// When it runs.
+    pub schedule: ScheduleSpec,
+}
+
+/// Why jobs could not be built (config validation renders every job first, so this is rare).
+#[derive(Debug, thiserror::Error)]
+#[error("probe {probe} in region {region}: {message}")]
+pub struct JobError {
+    /// Probe.
+    pub probe: ProbeId,
+    /// Region.
+    pub region: RegionId,
+    /// What failed.
+    pub message: String,
+}
+
+/// Builds every probe × region job of the config, in config order.
+pub fn build_jobs(config: &Config) -> Result<Vec<Job>, JobError> {
+    let mut jobs = Vec::new();
+    for p in &config.probes {
+        let shape = config.catalog.get(&p.shape);
+        let expect = Arc::new(p.expect.clone());
+        for region in &p.regions {
+            let err = |message: String| JobError {
+                probe: p.id.clone(),
+                region: region.clone(),
+                message,
+            };
+            let shape = shape.ok_or_else(|| err(format!("unknown shape {}", p.shape)))?;
+            let target = config
+                .target(&p.component, region)
+                .ok_or_else(|| err("no target".into()))?;
+            let vars = merge_vars(&target.vars, &p.vars);
+            let request = render(shape, &vars, &target.base_url)
+                .map_err(|e: RenderError| err(e.to_string()))?;
+            jobs.push(Job {
+                probe: p.id.clone(),
+                label: p.label.clone(),
+                sdk: shape.sdk.clone(),
+                operation: shape.operation.clone(),
+                component: p.component.clone(),
+                region: region.clone(),
+                shape: ShapeId::new(&shape.id),
+                request: Arc::new(request),
+                expect: expect.clone(),
+                limits: Limits {
+                    timeout: p.timeout,
+                    body_cap: p.body_cap,
+                },
+                schedule: p.schedule.clone(),
+            });
+        }
+    }
+    Ok(jobs)
+}
+
+/// Runs a job once and returns its record; lateness is measured when the run really starts.
+#[tracing::instrument(skip_all, fields(probe = %job.probe, region = %job.region))]
+pub async fn run_job(client: &reqwest::Client, job: &Job, due: Due) -> RunRecord {
+    let lateness = Instant::now().saturating_duration_since(due.due);
+    let started_at = Timestamp::from_millis(due.due_wall.as_millis() + lateness.as_millis() as i64);
+    let exec = execute(client, &job.request, &job.expect, job.limits).await;
+    tracing::debug!(outcome = %exec.outcome, status = ?exec.status, "run finished");
+    RunRecord {
+        probe: job.probe.clone(),
+        component: job.component.clone(),
+        region: job.region.clone(),
+        shape: job.shape.clone(),
+        due_at: due.due_wall,
+        started_at,
+        lateness_us: lateness.as_micros() as i64,
+        latency_us: exec.latency.as_micros() as i64,
+        status: exec.status,
+        outcome: exec.outcome,
+        message: exec.message,
+        excerpt: exec.excerpt,
+    }
+}
+
+/// A `Due` for a one-off run starting now (used by `mimic check`).
+pub fn due_now() -> Due {
+    Due {
+        job: 0,
+        due: Instant::now(),
+        due_wall: Timestamp::now(),
+    }
+}
