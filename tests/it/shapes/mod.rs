@@ -1,0 +1,1 @@
+//! Golden tests of the builtin shape catalog: each SDK's file pins the exact request bytes.

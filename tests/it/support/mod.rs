@@ -1,0 +1,1 @@
+//! Helpers shared by the stories: the emulator, the daemon, the real binary.
