@@ -1,0 +1,121 @@
+//! An operator with a typo in mimic.toml gets every problem at once, each with its key path
+//! and line, and exit code 2; a good file prints `ok`.
+
+use crate::support::{binary, config::TestConfig, emulator, REGIONS};
+
+async fn config_check(text: &str) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("mimic.toml");
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    let out = binary::run(&["config", "check", "--config", &path.to_string_lossy()]).await;
+    (
+        out.status.code(),
+        binary::stdout(&out),
+        binary::stderr(&out),
+    )
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i + 1)
+        .unwrap_or_else(|| panic!("{needle} not in config"))
+}
+
+#[tokio::test]
+async fn a_good_config_prints_ok() {
+    let emu = emulator(&REGIONS).await;
+    let cfg = TestConfig::new(&emu, &REGIONS).probe("p", "flagsmith.go.identify", "30s", "");
+    let (code, out, err) = config_check(cfg.text()).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.trim(), "ok");
+}
+
+#[tokio::test]
+async fn every_problem_is_reported_with_key_path_and_line() {
+    let emu = emulator(&REGIONS).await;
+    let cfg = TestConfig::new(&emu, &REGIONS)
+        .probe("a", "flagsmith.go.identify", "30s", "")
+        .probe("b", "flagsmith.go.flags", "30s", "")
+        .probe("c", "flagsmith.python.identify", "30x", "")
+        .probe("a", "flagsmith.nope.identify", "10s", "")
+        .raw("[[probe]]\nid = \"e\"\ncomponent = \"billing\"\nshape = \"flagsmith.go.flags\"\ncron = \"every minute\"\n");
+    let text = cfg.text().to_owned();
+    let (code, _, err) = config_check(&text).await;
+    assert_eq!(code, Some(2));
+    let every_line = line_of(&text, "every = \"30x\"");
+    assert!(
+        err.contains(&format!(
+            "probe[2].every: invalid duration \"30x\" (line {every_line})"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("probe[3].id: duplicate probe id \"a\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("probe[3].shape: no shape \"flagsmith.nope.identify\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("probe[4].component: no [[component]] with id \"billing\""),
+        "{err}"
+    );
+    let cron_line = line_of(&text, "cron = \"every minute\"");
+    assert!(
+        err.contains("probe[4].cron: invalid cron expression")
+            && err.contains(&format!("(line {cron_line})")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_keys_and_bad_types_name_the_key_and_line() {
+    let emu = emulator(&REGIONS).await;
+    let cfg =
+        TestConfig::new(&emu, &REGIONS).probe("a", "flagsmith.go.identify", "30s", "retries = 3");
+    let text = cfg.text().to_owned();
+    let (code, _, err) = config_check(&text).await;
+    assert_eq!(code, Some(2));
+    assert!(err.contains("retries"), "{err}");
+    assert!(
+        err.contains(&format!("(line {})", line_of(&text, "retries = 3"))),
+        "{err}"
+    );
+
+    let typed = TestConfig::new(&emu, &REGIONS).raw("[detect]\nfailures_to_open = \"three\"\n");
+    let text = typed.text().to_owned();
+    let (code, _, err) = config_check(&text).await;
+    assert_eq!(code, Some(2));
+    assert!(err.contains("detect.failures_to_open"), "{err}");
+    assert!(
+        err.contains(&format!("(line {})", line_of(&text, "failures_to_open"))),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn environment_variables_expand_and_a_missing_one_is_named() {
+    let emu = emulator(&REGIONS).await;
+    let cfg = TestConfig::new(&emu, &REGIONS).probe("a", "flagsmith.go.identify", "30s", "");
+    let text = cfg.text().replacen(
+        "[server]\n",
+        "[server]\nadmin_token = \"${MIMIC_TEST_SURELY_UNSET_TOKEN}\"\n",
+        1,
+    );
+    let (code, _, err) = config_check(&text).await;
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("server.admin_token: environment variable MIMIC_TEST_SURELY_UNSET_TOKEN is not set (line 2)"),
+        "{err}"
+    );
+    let parsed = mimic::config::Config::parse(&text, &|n| {
+        (n == "MIMIC_TEST_SURELY_UNSET_TOKEN").then(|| "0123456789abcdef0123".to_owned())
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        parsed.server.admin_token.as_deref(),
+        Some("0123456789abcdef0123")
+    );
+}
