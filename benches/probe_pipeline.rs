@@ -1,1 +1,164 @@
-fn main() {}
+//! Benchmark of the whole probe pipeline as a user runs it: `mimic serve` (release) with 1000
+//! probes every 10 s against `mimic emulate` in another process, so only the daemon's own work is
+//! counted. Reports runs/s, CPU µs per run (probe + store, from /proc utime+stime), scheduler
+//! lateness p50/p99 (from the stored runs) and peak RSS (VmHWM).
+//!
+//! Run: `cargo bench --bench probe_pipeline` (env `BENCH_SECS`, default 40, sets the window).
+
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Row};
+use std::fmt::Write as _;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PROBES: usize = 1000;
+const SHAPES: [&str; 8] = [
+    "flagsmith.go.identify",
+    "flagsmith.go.flags",
+    "flagsmith.python.identify",
+    "flagsmith.python.flags",
+    "flagsmith.go@3.3.0.identify",
+    "flagsmith.python@3.5.0.identify",
+    "flagsmith.go.environment_document",
+    "flagsmith.python.environment_document",
+];
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(18081)
+}
+
+/// (utime + stime) of a process in microseconds, and its peak RSS in KiB.
+fn cpu_and_peak(pid: u32) -> (u64, u64) {
+    let ticks = 100u64; // USER_HZ on Linux
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, a)| a).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let utime: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let stime: u64 = fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let hwm = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    ((utime + stime) * 1_000_000 / ticks, hwm)
+}
+
+fn config(dir: &std::path::Path, emu_port: u16) -> std::path::PathBuf {
+    let mut text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\n\n[[component]]\nid = \"edge-api\"\nname = \"Edge API\"\n\n[[region]]\nid = \"eu-west-2\"\n\n[[target]]\ncomponent = \"edge-api\"\nregion = \"eu-west-2\"\nbase_url = \"http://127.0.0.1:{emu_port}/eu-west-2/api/v1/\"\nvars = {{ environment_key = \"test-env-key\" }}\n\n",
+        dir.join("bench.db").display()
+    );
+    for i in 0..PROBES {
+        let shape = SHAPES[i % SHAPES.len()];
+        let vars = if shape.ends_with("environment_document") {
+            "vars = { environment_key = \"ser.test-server-key\" }\n"
+        } else {
+            "vars = { identifier = \"bench-user\", traits = { plan = \"pro\" } }\n"
+        };
+        let _ = write!(
+            text,
+            "[[probe]]\nid = \"p{i}\"\ncomponent = \"edge-api\"\nshape = \"{shape}\"\nevery = \"10s\"\ntimeout = \"5s\"\n{vars}\n"
+        );
+    }
+    let path = dir.join("bench.toml");
+    if let Err(e) = std::fs::write(&path, text) {
+        eprintln!("cannot write config: {e}");
+        std::process::exit(1);
+    }
+    path
+}
+
+fn spawn(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_mimic"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            eprintln!("cannot start mimic: {e}");
+            std::process::exit(1)
+        })
+}
+
+fn percentile(sorted: &[i64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[idx] as f64 / 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let window = Duration::from_secs(
+        std::env::var("BENCH_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(40),
+    );
+    let dir = tempfile::tempdir().unwrap_or_else(|e| {
+        eprintln!("tempdir: {e}");
+        std::process::exit(1)
+    });
+    let emu_port = free_port();
+    let mut emulator = spawn(&["emulate", "--listen", &format!("127.0.0.1:{emu_port}"), "--regions", "eu-west-2"]);
+    let cfg = config(dir.path(), emu_port);
+    let mut daemon = spawn(&["serve", "--config", &cfg.to_string_lossy()]);
+    let db = dir.path().join("bench.db");
+
+    // Warm up for one full period so every probe has run once and connections are pooled.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let count = |from: i64| {
+        let db = db.clone();
+        async move {
+            let mut conn = SqliteConnectOptions::new().filename(&db).read_only(true).connect().await.ok()?;
+            let row = sqlx::query("select count(*), coalesce(max(run_id), 0) from run where run_id > ?")
+                .bind(from)
+                .fetch_one(&mut conn)
+                .await
+                .ok()?;
+            Some((row.get::<i64, _>(0), row.get::<i64, _>(1)))
+        }
+    };
+    let (_, start_id) = count(0).await.unwrap_or((0, 0));
+    let (cpu0, _) = cpu_and_peak(daemon.id());
+    let t0 = Instant::now();
+    tokio::time::sleep(window).await;
+    let (cpu1, peak_kib) = cpu_and_peak(daemon.id());
+    let elapsed = t0.elapsed();
+    let (runs, _) = count(start_id).await.unwrap_or((0, 0));
+
+    let mut lateness: Vec<i64> = Vec::new();
+    let mut failed = 0i64;
+    if let Ok(mut conn) = SqliteConnectOptions::new().filename(&db).read_only(true).connect().await {
+        if let Ok(rows) = sqlx::query("select lateness_us, outcome from run where run_id > ?")
+            .bind(start_id)
+            .fetch_all(&mut conn)
+            .await
+        {
+            for r in rows {
+                lateness.push(r.get::<i64, _>(0));
+                if r.get::<String, _>(1) != "ok" {
+                    failed += 1;
+                }
+            }
+        }
+    }
+    lateness.sort_unstable();
+    let _ = daemon.kill();
+    let _ = emulator.kill();
+    let _ = daemon.wait();
+    let _ = emulator.wait();
+
+    let cpu_per_run = (cpu1.saturating_sub(cpu0)) as f64 / runs.max(1) as f64;
+    println!("probe_pipeline: {PROBES} probes every 10s, window {:.1}s", elapsed.as_secs_f64());
+    println!("  runs stored        {runs} ({:.1} runs/s, {failed} not ok)", runs as f64 / elapsed.as_secs_f64());
+    println!("  CPU per run        {cpu_per_run:.1} µs (probe + store, daemon process)");
+    println!("  lateness p50/p99   {:.3} / {:.3} ms", percentile(&lateness, 0.50), percentile(&lateness, 0.99));
+    println!("  peak RSS           {:.1} MB", peak_kib as f64 / 1024.0);
+}

@@ -93,7 +93,7 @@ pub fn build_jobs(config: &Config) -> Result<Vec<Job>, JobError> {
 }
 
 /// Runs a job once and returns its record; lateness is measured when the run really starts.
-#[tracing::instrument(skip_all, fields(probe = %job.probe, region = %job.region))]
+#[tracing::instrument(level = "debug", skip_all, fields(probe = %job.probe, region = %job.region))]
 pub async fn run_job(client: &reqwest::Client, job: &Job, due: Due) -> RunRecord {
     let lateness = Instant::now().saturating_duration_since(due.due);
     let started_at = Timestamp::from_millis(due.due_wall.as_millis() + lateness.as_millis() as i64);

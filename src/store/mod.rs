@@ -25,6 +25,9 @@ pub enum Error {
     /// A query failed.
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    /// A value could not be encoded for storage.
+    #[error("encoding for storage failed: {0}")]
+    Encode(String),
 }
 
 /// The database handle.

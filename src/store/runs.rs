@@ -4,34 +4,27 @@ use super::Error;
 use crate::domain::{ComponentId, ProbeId, RegionId, RunOutcome, RunRecord, ShapeId, Timestamp};
 use sqlx::SqliteConnection;
 
-/// Inserts a batch of runs; the caller owns the transaction.
+/// Inserts a batch of runs in one statement (one round trip to SQLite however large the batch);
+/// the caller owns the transaction.
 pub async fn insert_runs(conn: &mut SqliteConnection, runs: &[RunRecord]) -> Result<(), Error> {
-    let now = Timestamp::now().as_millis();
-    for r in runs {
-        let due = r.due_at.as_millis();
-        let started = r.started_at.as_millis();
-        let status = r.status.map(i64::from);
-        sqlx::query!(
-            "insert into run (probe_id, component_id, region_id, shape_id, due_at, started_at,
-                              lateness_us, latency_us, status_code, outcome, message, excerpt, created_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            r.probe,
-            r.component,
-            r.region,
-            r.shape,
-            due,
-            started,
-            r.lateness_us,
-            r.latency_us,
-            status,
-            r.outcome,
-            r.message,
-            r.excerpt,
-            now,
-        )
-        .execute(&mut *conn)
-        .await?;
+    if runs.is_empty() {
+        return Ok(());
     }
+    let now = Timestamp::now().as_millis();
+    let batch = serde_json::to_string(runs).map_err(|e| Error::Encode(e.to_string()))?;
+    sqlx::query!(
+        "insert into run (probe_id, component_id, region_id, shape_id, due_at, started_at,
+                          lateness_us, latency_us, status_code, outcome, message, excerpt, created_at)
+         select value ->> 'probe', value ->> 'component', value ->> 'region', value ->> 'shape',
+                value ->> 'due_at', value ->> 'started_at', value ->> 'lateness_us',
+                value ->> 'latency_us', value ->> 'status', value ->> 'outcome',
+                value ->> 'message', value ->> 'excerpt', ?
+         from json_each(?)",
+        now,
+        batch,
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
