@@ -10,6 +10,17 @@ use std::sync::OnceLock;
 const BUILTIN_FILES: &[(&str, &str)] = &[
     ("go.toml", include_str!("../../shapes/go.toml")),
     ("python.toml", include_str!("../../shapes/python.toml")),
+    ("nodejs.toml", include_str!("../../shapes/nodejs.toml")),
+    ("js.toml", include_str!("../../shapes/js.toml")),
+    ("rust.toml", include_str!("../../shapes/rust.toml")),
+    ("java.toml", include_str!("../../shapes/java.toml")),
+    ("dotnet.toml", include_str!("../../shapes/dotnet.toml")),
+    ("ruby.toml", include_str!("../../shapes/ruby.toml")),
+    ("php.toml", include_str!("../../shapes/php.toml")),
+    ("elixir.toml", include_str!("../../shapes/elixir.toml")),
+    ("flutter.toml", include_str!("../../shapes/flutter.toml")),
+    ("ios.toml", include_str!("../../shapes/ios.toml")),
+    ("kotlin.toml", include_str!("../../shapes/kotlin.toml")),
 ];
 
 /// One shapes file: a list of `[[shape]]` tables.
