@@ -3,7 +3,9 @@
 //! counted. Reports runs/s, CPU µs per run (probe + store, from /proc utime+stime), scheduler
 //! lateness p50/p99 (from the stored runs) and peak RSS (VmHWM).
 //!
-//! Run: `cargo bench --bench probe_pipeline` (env `BENCH_SECS`, default 40, sets the window).
+//! Run: `cargo bench --bench probe_pipeline` (env `BENCH_SECS`, default 40, sets the window;
+//! `BENCH_EVERY`, default `10s`, the interval: a shorter one shows how much of the per-run cost
+//! is waking up for sparse work rather than the work itself).
 
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Row};
@@ -48,7 +50,7 @@ fn cpu_and_peak(pid: u32) -> (u64, u64) {
     ((utime + stime) * 1_000_000 / ticks, hwm)
 }
 
-fn config(dir: &std::path::Path, emu_port: u16) -> std::path::PathBuf {
+fn config(dir: &std::path::Path, emu_port: u16, every: &str) -> std::path::PathBuf {
     let mut text = format!(
         "[server]\nlisten = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\n\n[[component]]\nid = \"edge-api\"\nname = \"Edge API\"\n\n[[region]]\nid = \"eu-west-2\"\n\n[[target]]\ncomponent = \"edge-api\"\nregion = \"eu-west-2\"\nbase_url = \"http://127.0.0.1:{emu_port}/eu-west-2/api/v1/\"\nvars = {{ environment_key = \"test-env-key\" }}\n\n",
         dir.join("bench.db").display()
@@ -62,7 +64,7 @@ fn config(dir: &std::path::Path, emu_port: u16) -> std::path::PathBuf {
         };
         let _ = write!(
             text,
-            "[[probe]]\nid = \"p{i}\"\ncomponent = \"edge-api\"\nshape = \"{shape}\"\nevery = \"10s\"\ntimeout = \"5s\"\n{vars}\n"
+            "[[probe]]\nid = \"p{i}\"\ncomponent = \"edge-api\"\nshape = \"{shape}\"\nevery = \"{every}\"\ntimeout = \"5s\"\n{vars}\n"
         );
     }
     let path = dir.join("bench.toml");
@@ -105,23 +107,37 @@ async fn main() {
         eprintln!("tempdir: {e}");
         std::process::exit(1)
     });
+    let every = std::env::var("BENCH_EVERY").unwrap_or_else(|_| "10s".into());
+    let period = humantime::parse_duration(&every).unwrap_or(Duration::from_secs(10));
     let emu_port = free_port();
-    let mut emulator = spawn(&["emulate", "--listen", &format!("127.0.0.1:{emu_port}"), "--regions", "eu-west-2"]);
-    let cfg = config(dir.path(), emu_port);
+    let mut emulator = spawn(&[
+        "emulate",
+        "--listen",
+        &format!("127.0.0.1:{emu_port}"),
+        "--regions",
+        "eu-west-2",
+    ]);
+    let cfg = config(dir.path(), emu_port, &every);
     let mut daemon = spawn(&["serve", "--config", &cfg.to_string_lossy()]);
     let db = dir.path().join("bench.db");
 
     // Warm up for one full period so every probe has run once and connections are pooled.
-    tokio::time::sleep(Duration::from_secs(11)).await;
+    tokio::time::sleep(period + Duration::from_secs(1)).await;
     let count = |from: i64| {
         let db = db.clone();
         async move {
-            let mut conn = SqliteConnectOptions::new().filename(&db).read_only(true).connect().await.ok()?;
-            let row = sqlx::query("select count(*), coalesce(max(run_id), 0) from run where run_id > ?")
-                .bind(from)
-                .fetch_one(&mut conn)
+            let mut conn = SqliteConnectOptions::new()
+                .filename(&db)
+                .read_only(true)
+                .connect()
                 .await
                 .ok()?;
+            let row =
+                sqlx::query("select count(*), coalesce(max(run_id), 0) from run where run_id > ?")
+                    .bind(from)
+                    .fetch_one(&mut conn)
+                    .await
+                    .ok()?;
             Some((row.get::<i64, _>(0), row.get::<i64, _>(1)))
         }
     };
@@ -135,7 +151,12 @@ async fn main() {
 
     let mut lateness: Vec<i64> = Vec::new();
     let mut failed = 0i64;
-    if let Ok(mut conn) = SqliteConnectOptions::new().filename(&db).read_only(true).connect().await {
+    if let Ok(mut conn) = SqliteConnectOptions::new()
+        .filename(&db)
+        .read_only(true)
+        .connect()
+        .await
+    {
         if let Ok(rows) = sqlx::query("select lateness_us, outcome from run where run_id > ?")
             .bind(start_id)
             .fetch_all(&mut conn)
@@ -156,9 +177,19 @@ async fn main() {
     let _ = emulator.wait();
 
     let cpu_per_run = (cpu1.saturating_sub(cpu0)) as f64 / runs.max(1) as f64;
-    println!("probe_pipeline: {PROBES} probes every 10s, window {:.1}s", elapsed.as_secs_f64());
-    println!("  runs stored        {runs} ({:.1} runs/s, {failed} not ok)", runs as f64 / elapsed.as_secs_f64());
+    println!(
+        "probe_pipeline: {PROBES} probes every {every}, window {:.1}s",
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "  runs stored        {runs} ({:.1} runs/s, {failed} not ok)",
+        runs as f64 / elapsed.as_secs_f64()
+    );
     println!("  CPU per run        {cpu_per_run:.1} µs (probe + store, daemon process)");
-    println!("  lateness p50/p99   {:.3} / {:.3} ms", percentile(&lateness, 0.50), percentile(&lateness, 0.99));
+    println!(
+        "  lateness p50/p99   {:.3} / {:.3} ms",
+        percentile(&lateness, 0.50),
+        percentile(&lateness, 0.99)
+    );
     println!("  peak RSS           {:.1} MB", peak_kib as f64 / 1024.0);
 }

@@ -1,10 +1,12 @@
-//! Turns a rendered shape into a `reqwest::Request`, header order kept.
+//! Turns a rendered shape into a request prepared once (URL parsed, header names and values
+//! checked, body in shared bytes), so each run only clones cheap handles.
 //!
 //! Two limits of the HTTP stack are accepted and documented: hyper writes header names in lower
 //! case (as every SDK's traffic arrives over HTTP/2), and reqwest adds `accept: */*` when a shape
 //! sends no Accept header (most SDK runtimes send that same value).
 
 use super::render::RenderedRequest;
+use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 /// Why a rendered request cannot be sent.
@@ -26,29 +28,46 @@ pub enum BuildError {
     Header(String),
 }
 
-/// Builds the request; the body is sent byte for byte.
-pub fn build(
-    client: &reqwest::Client,
-    r: &RenderedRequest,
-) -> Result<reqwest::Request, BuildError> {
-    let method = reqwest::Method::from_bytes(r.method.as_bytes())
-        .map_err(|_| BuildError::Method(r.method.clone()))?;
-    let url = reqwest::Url::parse(&r.url).map_err(|source| BuildError::Url {
-        url: r.url.clone(),
-        source,
-    })?;
-    let mut headers = HeaderMap::with_capacity(r.headers.len());
-    for (name, value) in &r.headers {
-        let n = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| BuildError::Header(name.clone()))?;
-        let v = HeaderValue::from_str(value).map_err(|_| BuildError::Header(name.clone()))?;
-        headers.append(n, v);
+/// A request ready to be sent any number of times.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    method: reqwest::Method,
+    url: reqwest::Url,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+}
+
+impl Prepared {
+    /// Validates and converts a rendered request; header order is kept.
+    pub fn new(r: &RenderedRequest) -> Result<Prepared, BuildError> {
+        let method = reqwest::Method::from_bytes(r.method.as_bytes())
+            .map_err(|_| BuildError::Method(r.method.clone()))?;
+        let url = reqwest::Url::parse(&r.url).map_err(|source| BuildError::Url {
+            url: r.url.clone(),
+            source,
+        })?;
+        let mut headers = HeaderMap::with_capacity(r.headers.len());
+        for (name, value) in &r.headers {
+            let n = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| BuildError::Header(name.clone()))?;
+            let v = HeaderValue::from_str(value).map_err(|_| BuildError::Header(name.clone()))?;
+            headers.append(n, v);
+        }
+        Ok(Prepared {
+            method,
+            url,
+            headers,
+            body: r.body.clone().map(Bytes::from),
+        })
     }
-    let mut builder = client.request(method, url).headers(headers);
-    if let Some(body) = &r.body {
-        builder = builder.body(body.clone().into_bytes());
+
+    /// A fresh request (cheap: the body bytes are shared).
+    pub fn request(&self) -> reqwest::Request {
+        let mut req = reqwest::Request::new(self.method.clone(), self.url.clone());
+        *req.headers_mut() = self.headers.clone();
+        if let Some(body) = &self.body {
+            *req.body_mut() = Some(reqwest::Body::from(body.clone()));
+        }
+        req
     }
-    builder
-        .build()
-        .map_err(|e| BuildError::Header(e.to_string()))
 }

@@ -4,7 +4,7 @@
 
 use super::assert::Expectation;
 use super::render::RenderedRequest;
-use super::request;
+use super::request::Prepared;
 use crate::domain::RunOutcome;
 use flate2::read::{GzDecoder, ZlibDecoder};
 use std::io::Read;
@@ -51,27 +51,37 @@ pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
         .build()
 }
 
-/// Sends `req` and judges the answer against `expect`.
+/// Prepares `req` and sends it once (see [`execute_prepared`]).
 pub async fn execute(
     client: &reqwest::Client,
     req: &RenderedRequest,
     expect: &Expectation,
     limits: Limits,
 ) -> Execution {
+    match Prepared::new(req) {
+        Ok(p) => execute_prepared(client, &p, expect, limits).await,
+        Err(e) => Execution {
+            outcome: RunOutcome::Connect,
+            status: None,
+            latency: Duration::ZERO,
+            message: format!("request could not be built: {e}"),
+            excerpt: String::new(),
+            body: Vec::new(),
+        },
+    }
+}
+
+/// Sends a prepared request and judges the answer against `expect`. The excerpt is kept only
+/// for runs that did not pass: it is evidence, and storing 2 KiB of every healthy answer
+/// would grow the database by gigabytes a day for no reader.
+pub async fn execute_prepared(
+    client: &reqwest::Client,
+    req: &Prepared,
+    expect: &Expectation,
+    limits: Limits,
+) -> Execution {
     let started = Instant::now();
-    let built = match request::build(client, req) {
-        Ok(r) => r,
-        Err(e) => {
-            return Execution {
-                outcome: RunOutcome::Connect,
-                status: None,
-                latency: Duration::ZERO,
-                message: format!("request could not be built: {e}"),
-                excerpt: String::new(),
-                body: Vec::new(),
-            }
-        }
-    };
+    let built = req.request();
     let exchange = exchange(client, built, limits.body_cap);
     let result = tokio::time::timeout(limits.timeout, exchange).await;
     let latency = started.elapsed();
@@ -101,8 +111,12 @@ pub async fn execute(
                 outcome: verdict.outcome,
                 status: Some(status),
                 latency,
+                excerpt: if verdict.outcome.passed() {
+                    String::new()
+                } else {
+                    excerpt(&body)
+                },
                 message: verdict.message,
-                excerpt: excerpt(&body),
                 body,
             }
         }

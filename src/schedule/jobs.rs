@@ -7,7 +7,8 @@ use crate::config::Config;
 use crate::domain::{ComponentId, ProbeId, RegionId, RunRecord, ShapeId, Timestamp};
 use crate::probe::assert::Expectation;
 use crate::probe::render::{render, RenderError};
-use crate::probe::runner::{execute, Limits};
+use crate::probe::request::Prepared;
+use crate::probe::runner::{execute_prepared, Limits};
 use crate::probe::RenderedRequest;
 use crate::schedule::ScheduleSpec;
 use std::sync::Arc;
@@ -30,8 +31,10 @@ pub struct Job {
     pub region: RegionId,
     /// Shape id.
     pub shape: ShapeId,
-    /// The exact request.
+    /// The exact request, as rendered (for display and evidence).
     pub request: Arc<RenderedRequest>,
+    /// The same request, parsed once for sending.
+    pub prepared: Arc<Prepared>,
     /// What passing means.
     pub expect: Arc<Expectation>,
     /// Timeout and body cap.
@@ -71,6 +74,7 @@ pub fn build_jobs(config: &Config) -> Result<Vec<Job>, JobError> {
             let vars = merge_vars(&target.vars, &p.vars);
             let request = render(shape, &vars, &target.base_url)
                 .map_err(|e: RenderError| err(e.to_string()))?;
+            let prepared = Prepared::new(&request).map_err(|e| err(e.to_string()))?;
             jobs.push(Job {
                 probe: p.id.clone(),
                 label: p.label.clone(),
@@ -80,6 +84,7 @@ pub fn build_jobs(config: &Config) -> Result<Vec<Job>, JobError> {
                 region: region.clone(),
                 shape: ShapeId::new(&shape.id),
                 request: Arc::new(request),
+                prepared: Arc::new(prepared),
                 expect: expect.clone(),
                 limits: Limits {
                     timeout: p.timeout,
@@ -97,7 +102,7 @@ pub fn build_jobs(config: &Config) -> Result<Vec<Job>, JobError> {
 pub async fn run_job(client: &reqwest::Client, job: &Job, due: Due) -> RunRecord {
     let lateness = Instant::now().saturating_duration_since(due.due);
     let started_at = Timestamp::from_millis(due.due_wall.as_millis() + lateness.as_millis() as i64);
-    let exec = execute(client, &job.request, &job.expect, job.limits).await;
+    let exec = execute_prepared(client, &job.prepared, &job.expect, job.limits).await;
     tracing::debug!(outcome = %exec.outcome, status = ?exec.status, "run finished");
     RunRecord {
         probe: job.probe.clone(),

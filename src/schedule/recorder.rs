@@ -21,7 +21,10 @@ pub type RunSender = mpsc::Sender<RunRecord>;
 pub fn spawn_recorder(
     store: Store,
     capacity: usize,
-) -> (RunSender, tokio::task::JoinHandle<Result<u64, crate::store::Error>>) {
+) -> (
+    RunSender,
+    tokio::task::JoinHandle<Result<u64, crate::store::Error>>,
+) {
     let (tx, rx) = mpsc::channel(capacity);
     let handle = tokio::spawn(record(store, rx));
     (tx, handle)
