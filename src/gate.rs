@@ -7,12 +7,10 @@ use crate::probe::assert::Expectation;
 use crate::probe::render::{describe, render};
 use crate::probe::runner::{execute, Execution, Limits, DEFAULT_BODY_CAP};
 use crate::probe::{Catalog, Vars};
-use crate::schedule::jobs::{run_job, Job};
-use crate::schedule::scheduler::Due;
+use crate::schedule::jobs::{due_now, run_job, Job};
 use serde::Serialize;
 use serde_json::Value;
 use std::time::Duration;
-use tokio::time::Instant;
 
 /// One line of `mimic check` output.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -38,12 +36,7 @@ pub struct CheckRow {
 /// Runs every job once, all concurrently; rows come back in job order.
 pub async fn run_jobs_once(client: &reqwest::Client, jobs: &[Job]) -> Vec<CheckRow> {
     let runs = jobs.iter().map(|job| async move {
-        let due = Due {
-            job: 0,
-            due: Instant::now(),
-            due_wall: crate::domain::Timestamp::now(),
-        };
-        let rec = run_job(client, job, due).await;
+        let rec = run_job(client, job, due_now()).await;
         CheckRow {
             probe: job.probe.to_string(),
             sdk: job.sdk.clone(),

@@ -10,6 +10,8 @@ pub mod cli;
 pub mod config;
 /// The emulated Edge API and the demo.
 pub mod demo;
+/// Pure detection: probe health with hysteresis, scope status.
+pub mod detect;
 /// Ids, statuses, runs and time.
 pub mod domain;
 /// `mimic check`: run once, or compare two deployments.

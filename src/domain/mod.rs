@@ -7,5 +7,5 @@ pub mod time;
 
 pub use ids::{ComponentId, ProbeId, RegionId, ShapeId};
 pub use run::RunRecord;
-pub use status::RunOutcome;
+pub use status::{ComponentStatus, RunOutcome};
 pub use time::Timestamp;

@@ -76,3 +76,41 @@ impl fmt::Display for RunOutcome {
         f.write_str(self.as_str())
     }
 }
+
+/// A component's status in one region (Statuspage's component status).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type,
+)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
+pub enum ComponentStatus {
+    /// Every probe healthy.
+    Operational,
+    /// Healthy, but some probe slower than its `degraded_after`.
+    DegradedPerformance,
+    /// Some probes failing.
+    PartialOutage,
+    /// Every probe failing.
+    MajorOutage,
+    /// A person declared maintenance.
+    UnderMaintenance,
+}
+
+impl ComponentStatus {
+    /// The snake_case name used in SQL and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Operational => "operational",
+            Self::DegradedPerformance => "degraded_performance",
+            Self::PartialOutage => "partial_outage",
+            Self::MajorOutage => "major_outage",
+            Self::UnderMaintenance => "under_maintenance",
+        }
+    }
+}
+
+impl fmt::Display for ComponentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -3,9 +3,11 @@
 
 mod support;
 
+mod a_hanging_region_never_delays_other_probes;
 mod broken_targets_end_as_classified_runs;
 mod config_errors_name_the_key_and_the_line;
 mod every_builtin_shape_passes_against_a_healthy_edge_api;
+mod every_outcome_class_round_trips_through_sqlite;
 mod shapes;
 mod the_daemon_stores_every_run_and_flushes_on_sigterm;
 mod the_deploy_gate_fails_the_pipeline_when_an_sdk_breaks;

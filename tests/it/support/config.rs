@@ -61,6 +61,12 @@ impl TestConfig {
         path
     }
 
+    /// Writes the config and loads it the way `mimic serve` does.
+    pub fn load(&self) -> mimic::config::Config {
+        let path = self.write();
+        mimic::config::Config::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// The SQLite file path.
     pub fn db_path(&self) -> PathBuf {
         self.dir.path().join("mimic.db")

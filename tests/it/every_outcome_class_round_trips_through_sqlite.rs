@@ -1,0 +1,57 @@
+//! Every outcome class the runner can produce is accepted by the `run` table's CHECK and reads
+//! back as itself, so the Rust enum and the schema cannot drift apart.
+
+use mimic::domain::{ComponentId, ProbeId, RegionId, RunOutcome, RunRecord, ShapeId, Timestamp};
+use mimic::store::{runs, Store};
+
+#[tokio::test]
+async fn every_outcome_is_stored_and_read_back() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = Store::open(&dir.path().join("m.db").to_string_lossy())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let records: Vec<RunRecord> = RunOutcome::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, outcome)| RunRecord {
+            probe: ProbeId::new("p"),
+            component: ComponentId::new("edge-api"),
+            region: RegionId::new("eu-west-2"),
+            shape: ShapeId::new("flagsmith.go.identify"),
+            due_at: Timestamp::from_millis(1_000 * i as i64),
+            started_at: Timestamp::from_millis(1_000 * i as i64 + 1),
+            lateness_us: 1_000,
+            latency_us: 5_000,
+            status: (i % 2 == 0).then_some(400),
+            outcome: *outcome,
+            message: format!("run {i} \"quoted\" ✓"),
+            excerpt: if outcome.passed() {
+                String::new()
+            } else {
+                "{\"traits\":[\"required\"]}".into()
+            },
+        })
+        .collect();
+    let mut conn = store
+        .pool()
+        .acquire()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    runs::insert_runs(&mut conn, &records)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut back = runs::recent_runs(
+        &mut conn,
+        &ProbeId::new("p"),
+        &RegionId::new("eu-west-2"),
+        100,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    back.reverse();
+    assert_eq!(back, records);
+    let bad = sqlx::query("insert into run (probe_id, component_id, region_id, shape_id, due_at, started_at, lateness_us, latency_us, outcome, message, excerpt, created_at) values ('p','c','r','s',0,0,0,0,'sort_of_ok','','',0)")
+        .execute(&mut *conn)
+        .await;
+    assert!(bad.is_err(), "the CHECK must refuse an unknown outcome");
+}
