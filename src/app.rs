@@ -3,6 +3,7 @@
 //! then lets in-flight runs finish (within a grace period) and flushes every stored run.
 
 use crate::config::Config;
+use crate::incident::service::Detector;
 use crate::schedule::jobs::{build_jobs, run_job, Job};
 use crate::schedule::recorder::spawn_recorder;
 use crate::schedule::scheduler::Scheduler;
@@ -68,13 +69,21 @@ impl App {
     /// Runs until `cancel` fires; returns how many runs were stored.
     pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<u64> {
         let App {
+            config,
             store,
             listener,
             jobs,
             client,
-            ..
         } = self;
-        let (run_tx, recorder) = spawn_recorder(store.clone(), 4096);
+        let mut detector = Detector::new(&config);
+        {
+            let mut conn = store.pool().acquire().await?;
+            detector
+                .load(&mut conn)
+                .await
+                .context("loading detection state")?;
+        }
+        let (run_tx, recorder) = spawn_recorder(store.clone(), 4096, detector);
         let runs = TaskTracker::new();
         let abort_runs = CancellationToken::new();
         let schedules = jobs.iter().map(|j| j.schedule.clone()).collect();
@@ -106,6 +115,7 @@ impl App {
             listener,
             web::router(AppState {
                 store: store.clone(),
+                config: config.clone(),
             }),
         )
         .with_graceful_shutdown(cancel.clone().cancelled_owned());

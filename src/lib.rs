@@ -16,6 +16,7 @@ pub mod detect;
 pub mod domain;
 /// `mimic check`: run once, or compare two deployments.
 pub mod gate;
+pub mod incident;
 /// Shapes, rendering, sending, judging.
 pub mod probe;
 /// When probes run, and recording their runs.

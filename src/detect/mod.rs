@@ -2,7 +2,10 @@
 //! flapping target opens nothing) and derives each component-region's status. No I/O and no
 //! clock: callers pass runs and persist [`ProbeHealth`].
 
-use crate::domain::{ComponentStatus, RunOutcome};
+pub mod signal;
+pub mod state;
+
+use crate::domain::{ComponentStatus, RunOutcome, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// How many consecutive runs flip a probe-region's health.
@@ -15,8 +18,9 @@ pub struct Policy {
 }
 
 /// The settled health of one probe in one region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
 pub enum Health {
     /// Passing (possibly slow).
     #[default]
@@ -34,8 +38,12 @@ pub struct ProbeHealth {
     pub consecutive_failures: u32,
     /// Passing runs in a row (0 after a failure).
     pub consecutive_successes: u32,
-    /// The last run passed but was slower than `degraded_after`.
+    /// Passing-but-slow runs in a row (0 after a fast pass or a failure).
+    pub consecutive_degraded: u32,
+    /// Settled slowness: `failures_to_open` slow runs in a row, until a fast pass.
     pub degraded: bool,
+    /// When the current failure streak began (the first failed run's start).
+    pub failing_since: Option<Timestamp>,
 }
 
 /// A change of settled health caused by one run.
@@ -49,21 +57,39 @@ pub enum Transition {
 
 impl ProbeHealth {
     /// Folds one run's outcome in; returns the transition it caused, if any.
-    pub fn observe(&mut self, outcome: RunOutcome, policy: Policy) -> Option<Transition> {
+    pub fn observe(
+        &mut self,
+        outcome: RunOutcome,
+        at: Timestamp,
+        policy: Policy,
+    ) -> Option<Transition> {
         if outcome.passed() {
             self.consecutive_successes = self.consecutive_successes.saturating_add(1);
             self.consecutive_failures = 0;
-            self.degraded = outcome == RunOutcome::Degraded;
+            if outcome == RunOutcome::Degraded {
+                self.consecutive_degraded = self.consecutive_degraded.saturating_add(1);
+            } else {
+                self.consecutive_degraded = 0;
+            }
+            self.degraded = self.consecutive_degraded >= policy.failures_to_open.max(1);
+            if self.health == Health::Healthy {
+                self.failing_since = None;
+            }
             if self.health == Health::Failing
                 && self.consecutive_successes >= policy.successes_to_recover
             {
                 self.health = Health::Healthy;
+                self.failing_since = None;
                 return Some(Transition::Recovered);
             }
         } else {
             self.consecutive_failures = self.consecutive_failures.saturating_add(1);
             self.consecutive_successes = 0;
+            self.consecutive_degraded = 0;
             self.degraded = false;
+            if self.failing_since.is_none() {
+                self.failing_since = Some(at);
+            }
             if self.health == Health::Healthy
                 && self.consecutive_failures >= policy.failures_to_open
             {
@@ -111,7 +137,10 @@ mod tests {
     fn feed(h: &mut ProbeHealth, runs: &[RunOutcome]) -> Vec<(usize, Transition)> {
         runs.iter()
             .enumerate()
-            .filter_map(|(i, o)| h.observe(*o, POLICY).map(|t| (i, t)))
+            .filter_map(|(i, o)| {
+                h.observe(*o, Timestamp::from_millis(i as i64), POLICY)
+                    .map(|t| (i, t))
+            })
             .collect()
     }
 
@@ -126,6 +155,15 @@ mod tests {
         );
         assert_eq!(t, vec![(2, Transition::Failed), (6, Transition::Recovered)]);
         assert_eq!(h.health, Health::Healthy);
+        assert_eq!(h.failing_since, None);
+    }
+
+    #[test]
+    fn a_failure_streak_remembers_when_it_began() {
+        let mut h = ProbeHealth::default();
+        feed(&mut h, &[Pass, HttpStatus, HttpStatus, HttpStatus, Pass]);
+        assert_eq!(h.health, Health::Failing);
+        assert_eq!(h.failing_since, Some(Timestamp::from_millis(1)));
     }
 
     #[test]
@@ -170,7 +208,11 @@ mod tests {
         assert_eq!(scope_status([&bad, &bad]), ComponentStatus::MajorOutage);
         assert_eq!(scope_status([]), ComponentStatus::Operational);
         let mut h = ProbeHealth::default();
-        h.observe(Degraded, POLICY);
+        feed(&mut h, &[Degraded, Degraded]);
+        assert!(!h.degraded, "two slow runs are not yet settled slowness");
+        feed(&mut h, &[Degraded]);
         assert!(h.degraded);
+        feed(&mut h, &[Pass]);
+        assert!(!h.degraded);
     }
 }

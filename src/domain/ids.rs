@@ -52,3 +52,17 @@ string_id!(
     /// A shape's id, builtin (`flagsmith.go.identify`) or from `[[shape]]`.
     ShapeId
 );
+
+/// An incident's number, assigned by the database.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type,
+)]
+#[serde(transparent)]
+#[sqlx(transparent)]
+pub struct IncidentId(pub i64);
+
+impl fmt::Display for IncidentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}

@@ -1,11 +1,13 @@
 //! Domain values shared by every stage: ids, statuses and time. No I/O here.
 
 pub mod ids;
+pub mod incident;
 pub mod run;
 pub mod status;
 pub mod time;
 
-pub use ids::{ComponentId, ProbeId, RegionId, ShapeId};
+pub use ids::{ComponentId, IncidentId, ProbeId, RegionId, ShapeId};
+pub use incident::{Incident, IncidentUpdate, Postmortem};
 pub use run::RunRecord;
-pub use status::{ComponentStatus, RunOutcome};
+pub use status::{Actor, ComponentStatus, Impact, IncidentStatus, RunOutcome};
 pub use time::Timestamp;

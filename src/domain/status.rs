@@ -114,3 +114,150 @@ impl fmt::Display for ComponentStatus {
         f.write_str(self.as_str())
     }
 }
+
+/// Where an incident stands (Statuspage's incident status).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type,
+)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
+pub enum IncidentStatus {
+    /// Something is wrong and the cause is not known yet.
+    Investigating,
+    /// The cause is known and a fix is under way.
+    Identified,
+    /// A fix is out; watching that it holds.
+    Monitoring,
+    /// Over.
+    Resolved,
+    /// Over, and a postmortem is published.
+    Postmortem,
+}
+
+impl IncidentStatus {
+    /// Every variant, for exhaustive tests.
+    pub const ALL: [IncidentStatus; 5] = [
+        Self::Investigating,
+        Self::Identified,
+        Self::Monitoring,
+        Self::Resolved,
+        Self::Postmortem,
+    ];
+
+    /// The snake_case name used in SQL and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Investigating => "investigating",
+            Self::Identified => "identified",
+            Self::Monitoring => "monitoring",
+            Self::Resolved => "resolved",
+            Self::Postmortem => "postmortem",
+        }
+    }
+
+    /// Parses the snake_case name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Still open (not resolved and not closed by a postmortem).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            Self::Investigating | Self::Identified | Self::Monitoring
+        )
+    }
+
+    /// The word a reader sees, e.g. `Investigating`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Investigating => "Investigating",
+            Self::Identified => "Identified",
+            Self::Monitoring => "Monitoring",
+            Self::Resolved => "Resolved",
+            Self::Postmortem => "Postmortem",
+        }
+    }
+}
+
+impl fmt::Display for IncidentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How bad an incident is (Statuspage's impact), ordered from least to worst.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    Serialize,
+    Deserialize,
+    sqlx::Type,
+)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
+pub enum Impact {
+    /// No user impact.
+    #[default]
+    None,
+    /// Some SDKs, operations or regions fail.
+    Minor,
+    /// Every probe of a component fails in at least one region.
+    Major,
+    /// Everything fails everywhere.
+    Critical,
+}
+
+impl Impact {
+    /// Every variant, for exhaustive tests.
+    pub const ALL: [Impact; 4] = [Self::None, Self::Minor, Self::Major, Self::Critical];
+
+    /// The snake_case name used in SQL and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Minor => "minor",
+            Self::Major => "major",
+            Self::Critical => "critical",
+        }
+    }
+
+    /// Parses the snake_case name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+impl fmt::Display for Impact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who did something to an incident: the detector or a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
+pub enum Actor {
+    /// mimic's detector.
+    Detector,
+    /// A person, through the admin API.
+    Person,
+}
+
+impl Actor {
+    /// The snake_case name used in SQL and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Detector => "detector",
+            Self::Person => "person",
+        }
+    }
+}

@@ -1,6 +1,8 @@
 //! SQLite storage: the only place with SQL. Opened once with WAL and a busy timeout; schema only
 //! through `migrations/`. Functions take a connection so orchestrators compose transactions.
 
+pub mod incidents;
+pub mod probe_states;
 pub mod runs;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -66,6 +68,12 @@ impl Store {
     /// The connection pool.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// Begins a write transaction that takes SQLite's write lock at once, so two writers queue
+    /// on the busy timeout instead of failing when one upgrades a read.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, Error> {
+        Ok(self.pool.begin_with("begin immediate").await?)
     }
 
     /// Closes every connection, checkpointing the WAL.

@@ -67,6 +67,45 @@ pub async fn recent_runs(
         .collect())
 }
 
+/// The newest runs of one probe, in one region or all, newest first.
+pub async fn recent_runs_of(
+    conn: &mut SqliteConnection,
+    probe: &ProbeId,
+    region: Option<&RegionId>,
+    limit: i64,
+) -> Result<Vec<RunRecord>, Error> {
+    let rows = sqlx::query!(
+        r#"select probe_id as "probe_id: ProbeId", component_id as "component_id: ComponentId",
+                  region_id as "region_id: RegionId", shape_id as "shape_id: ShapeId",
+                  due_at, started_at, lateness_us, latency_us, status_code,
+                  outcome as "outcome: RunOutcome", message, excerpt
+           from run where probe_id = ?1 and (?2 is null or region_id = ?2)
+           order by started_at desc, run_id desc limit ?3"#,
+        probe,
+        region,
+        limit
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| RunRecord {
+            probe: r.probe_id,
+            component: r.component_id,
+            region: r.region_id,
+            shape: r.shape_id,
+            due_at: Timestamp::from_millis(r.due_at),
+            started_at: Timestamp::from_millis(r.started_at),
+            lateness_us: r.lateness_us,
+            latency_us: r.latency_us,
+            status: r.status_code.and_then(|s| u16::try_from(s).ok()),
+            outcome: r.outcome,
+            message: r.message,
+            excerpt: r.excerpt,
+        })
+        .collect())
+}
+
 /// How many runs are stored (for tests, metrics and the bench).
 pub async fn count_runs(conn: &mut SqliteConnection) -> Result<i64, Error> {
     Ok(sqlx::query_scalar!("select count(*) from run")

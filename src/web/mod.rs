@@ -1,22 +1,35 @@
 //! The HTTP surface: router, shared state and graceful serving. Reads the store; writes only
 //! through the incident and notify stages.
 
+pub mod admin;
+pub mod error;
+
+use crate::config::Config;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
+use std::sync::Arc;
 
 /// State shared by every handler.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The database.
     pub store: crate::store::Store,
+    /// The validated configuration.
+    pub config: Arc<Config>,
 }
 
 /// Every route the daemon serves.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(admin::routes(state.clone()))
+        .fallback(not_found)
         .with_state(state)
+}
+
+async fn not_found() -> error::WebError {
+    error::WebError::NotFound("no such page".into())
 }
 
 /// Liveness and readiness: answers once the store is open and migrated.

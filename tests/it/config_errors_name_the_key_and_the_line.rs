@@ -1,7 +1,8 @@
 //! An operator with a typo in mimic.toml gets every problem at once, each with its key path
 //! and line, and exit code 2; a good file prints `ok`.
 
-use crate::support::{binary, config::TestConfig, emulator, REGIONS};
+use crate::support::config::{TestConfig, ADMIN_TOKEN};
+use crate::support::{binary, emulator, REGIONS};
 
 async fn config_check(text: &str) -> (Option<i32>, String, String) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -99,11 +100,14 @@ async fn unknown_keys_and_bad_types_name_the_key_and_line() {
 async fn environment_variables_expand_and_a_missing_one_is_named() {
     let emu = emulator(&REGIONS).await;
     let cfg = TestConfig::new(&emu, &REGIONS).probe("a", "flagsmith.go.identify", "30s", "");
-    let text = cfg.text().replacen(
-        "[server]\n",
-        "[server]\nadmin_token = \"${MIMIC_TEST_SURELY_UNSET_TOKEN}\"\n",
-        1,
-    );
+    let text = cfg
+        .text()
+        .replacen(&format!("admin_token = \"{ADMIN_TOKEN}\"\n"), "", 1)
+        .replacen(
+            "[server]\n",
+            "[server]\nadmin_token = \"${MIMIC_TEST_SURELY_UNSET_TOKEN}\"\n",
+            1,
+        );
     let (code, _, err) = config_check(&text).await;
     assert_eq!(code, Some(2));
     assert!(

@@ -4,6 +4,9 @@ use super::Emulator;
 use std::fmt::Write;
 use std::path::PathBuf;
 
+/// The admin token every test config sets.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
 /// A config under construction plus the temporary folder it lives in.
 pub struct TestConfig {
     /// The folder holding the config and the database.
@@ -17,7 +20,7 @@ impl TestConfig {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         let db = dir.path().join("mimic.db");
         let mut text = format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\n\n[[component]]\nid = \"edge-api\"\nname = \"Edge API\"\n\n",
+            "[server]\nlisten = \"127.0.0.1:0\"\ndatabase = \"sqlite://{}\"\nadmin_token = \"{ADMIN_TOKEN}\"\n\n[[component]]\nid = \"edge-api\"\nname = \"Edge API\"\n\n",
             db.display()
         );
         for r in regions {
@@ -40,6 +43,13 @@ impl TestConfig {
             "[[probe]]\nid = \"{id}\"\ncomponent = \"edge-api\"\nshape = \"{shape}\"\nevery = \"{every}\"\ntimeout = \"2s\"\n{extra}\n\n"
         );
         self
+    }
+
+    /// Sets `[detect]`: failures to open, successes to recover, quiet time before resolving.
+    pub fn detect(self, failures: u32, successes: u32, quiet: &str) -> Self {
+        self.raw(&format!(
+            "[detect]\nfailures_to_open = {failures}\nsuccesses_to_recover = {successes}\nresolve_after_quiet = \"{quiet}\"\n"
+        ))
     }
 
     /// Appends raw TOML.

@@ -1,5 +1,6 @@
 //! Helpers shared by the stories: the emulator, configs, the daemon, the real binary.
 
+pub mod app;
 pub mod binary;
 pub mod config;
 pub mod shapes;

@@ -1,6 +1,8 @@
-//! The command line: `serve`, `check`, `shapes`, `config check`, `emulate`. Parses arguments,
+//! The command line: `serve`, `check`, `shapes`, `config check`, `emulate`, `incident`. Parses arguments,
 //! calls the library, prints, and maps results to exit codes (0 ok, 1 a check failed, 2 bad
 //! input or config).
+
+pub mod incident;
 
 use crate::config::Config;
 use crate::gate::{self, CompareOptions};
@@ -58,6 +60,8 @@ pub enum Command {
         )]
         regions: Vec<String>,
     },
+    /// Read and write incidents through a running daemon's admin API.
+    Incident(incident::IncidentArgs),
 }
 
 /// `mimic check` arguments.
@@ -162,6 +166,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             Err(e) => bad_input(e),
         },
         Command::Emulate { listen, regions } => emulate(listen, regions).await,
+        Command::Incident(args) => incident::run(args).await,
     }
 }
 

@@ -1,0 +1,56 @@
+//! A probe-region's full detection state: its health plus the last run and the last failure,
+//! kept as evidence for the incident timeline and the admin API. Pure.
+
+use super::{Policy, ProbeHealth, Transition};
+use crate::domain::{RunOutcome, RunRecord, Timestamp};
+
+/// The essentials of one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSummary {
+    /// When it started.
+    pub at: Timestamp,
+    /// Outcome class.
+    pub outcome: RunOutcome,
+    /// HTTP status.
+    pub status: Option<u16>,
+    /// Human message.
+    pub message: String,
+    /// Start of the body (empty for passing runs).
+    pub excerpt: String,
+}
+
+impl RunSummary {
+    /// Summarises a run.
+    pub fn of(run: &RunRecord) -> Self {
+        Self {
+            at: run.started_at,
+            outcome: run.outcome,
+            status: run.status,
+            message: run.message.clone(),
+            excerpt: run.excerpt.clone(),
+        }
+    }
+}
+
+/// Health, last run and last failure of one probe in one region.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbeState {
+    /// Hysteresis counters and settled health.
+    pub health: ProbeHealth,
+    /// Newest run.
+    pub last_run: Option<RunSummary>,
+    /// Newest failed run.
+    pub last_failure: Option<RunSummary>,
+}
+
+impl ProbeState {
+    /// Folds one run in; returns the transition it caused.
+    pub fn observe(&mut self, run: &RunRecord, policy: Policy) -> Option<Transition> {
+        let summary = RunSummary::of(run);
+        if !run.outcome.passed() {
+            self.last_failure = Some(summary.clone());
+        }
+        self.last_run = Some(summary);
+        self.health.observe(run.outcome, run.started_at, policy)
+    }
+}

@@ -1,0 +1,489 @@
+//! The detector service: folds each stored batch of runs into probe states, works out each
+//! component's signal, and applies the lifecycle's step (open, grow, monitoring, resolve,
+//! relapse) to the database, all inside the caller's transaction, so runs, detection state and
+//! incident writes commit together or not at all. Staged state is applied in memory only after
+//! the commit.
+
+use super::lifecycle::{decide, Rules, Step, Tracked};
+use super::text::{self, Evidence, PairInfo};
+use crate::config::Config;
+use crate::detect::signal::{component_signal, Pair, Signal};
+use crate::detect::state::ProbeState;
+use crate::detect::{Health, Policy};
+use crate::domain::{
+    Actor, ComponentId, Impact, Incident, IncidentStatus, RegionId, RunRecord, Timestamp,
+};
+use crate::store::incidents::{self, NewIncident};
+use crate::store::probe_states::{self, StoredProbeState};
+use crate::store::Error;
+use sqlx::SqliteConnection;
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+/// The author name of the detector's updates.
+pub const DETECTOR_AUTHOR: &str = "mimic";
+/// Shortest gap between two "now also affected" updates.
+pub const GROWTH_EVERY: Duration = Duration::from_secs(60);
+/// Longest the detector waits, once a component is troubled, for its other probes to report
+/// before opening, so the first update names every region a fault hit at once.
+pub const SETTLE_MAX: Duration = Duration::from_secs(2);
+
+/// What the detector knows about a probe in a region from the config.
+#[derive(Debug, Clone)]
+struct PairMeta {
+    component: ComponentId,
+    label: String,
+    region_name: String,
+}
+
+/// Detection state changes computed inside a transaction, applied after it commits.
+#[derive(Debug, Default)]
+pub struct Staged {
+    states: HashMap<Pair, ProbeState>,
+    troubled_since: HashMap<ComponentId, Option<Timestamp>>,
+}
+
+/// The detector: configuration plus the committed state of every probe in every region.
+#[derive(Debug)]
+pub struct Detector {
+    policy: Policy,
+    rules: Rules,
+    components: Vec<(ComponentId, String)>,
+    settle: HashMap<ComponentId, Duration>,
+    meta: HashMap<Pair, PairMeta>,
+    states: HashMap<Pair, ProbeState>,
+    troubled_since: HashMap<ComponentId, Timestamp>,
+}
+
+impl Detector {
+    /// A detector for `config`'s probes, every state fresh.
+    pub fn new(config: &Config) -> Self {
+        let region_name = |id: &RegionId| {
+            config
+                .regions
+                .iter()
+                .find(|r| &r.id == id)
+                .map_or_else(|| id.to_string(), |r| r.name.clone())
+        };
+        let mut meta = HashMap::new();
+        let mut settle: HashMap<ComponentId, Duration> = HashMap::new();
+        for p in &config.probes {
+            let every = p.schedule.interval().unwrap_or(SETTLE_MAX).min(SETTLE_MAX);
+            let s = settle.entry(p.component.clone()).or_default();
+            *s = (*s).max(every);
+            for r in &p.regions {
+                meta.insert(
+                    (p.id.clone(), r.clone()),
+                    PairMeta {
+                        component: p.component.clone(),
+                        label: p.label.clone(),
+                        region_name: region_name(r),
+                    },
+                );
+            }
+        }
+        Detector {
+            policy: Policy {
+                failures_to_open: config.detect.failures_to_open,
+                successes_to_recover: config.detect.successes_to_recover,
+            },
+            rules: Rules {
+                resolve_after_quiet: config.detect.resolve_after_quiet,
+                growth_every: GROWTH_EVERY,
+            },
+            components: config
+                .components
+                .iter()
+                .map(|c| (c.id.clone(), c.name.clone()))
+                .collect(),
+            settle,
+            meta,
+            states: HashMap::new(),
+            troubled_since: HashMap::new(),
+        }
+    }
+
+    /// Restores committed states of probes still in the config.
+    pub async fn load(&mut self, conn: &mut SqliteConnection) -> Result<(), Error> {
+        for s in probe_states::load_probe_states(conn).await? {
+            let key = (s.probe, s.region);
+            if self.meta.contains_key(&key) {
+                self.states.insert(key, s.state);
+            }
+        }
+        Ok(())
+    }
+
+    /// The committed state of every configured probe in every region, in a stable order.
+    pub fn states(&self) -> Vec<(Pair, ComponentId, String, ProbeState)> {
+        let mut out: Vec<_> = self
+            .meta
+            .iter()
+            .map(|(k, m)| {
+                let state = self.states.get(k).cloned().unwrap_or_default();
+                (k.clone(), m.component.clone(), m.label.clone(), state)
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Folds `runs` in and writes every consequence through `conn` (the caller's transaction).
+    pub async fn ingest(
+        &self,
+        conn: &mut SqliteConnection,
+        runs: &[RunRecord],
+        now: Timestamp,
+    ) -> Result<Staged, Error> {
+        let mut staged = Staged::default();
+        let mut failed_at: HashMap<ComponentId, Timestamp> = HashMap::new();
+        for run in runs {
+            let key = (run.probe.clone(), run.region.clone());
+            if !self.meta.contains_key(&key) {
+                continue;
+            }
+            let state = staged
+                .states
+                .entry(key.clone())
+                .or_insert_with(|| self.states.get(&key).cloned().unwrap_or_default());
+            if let Some(t) = state.observe(run, self.policy) {
+                tracing::info!(probe = %run.probe, region = %run.region, transition = ?t, "probe health changed");
+            }
+            if !run.outcome.passed() {
+                let at = failed_at
+                    .entry(run.component.clone())
+                    .or_insert(run.started_at);
+                *at = (*at).max(run.started_at);
+            }
+        }
+        let rows: Vec<StoredProbeState> = staged
+            .states
+            .iter()
+            .filter_map(|(k, s)| {
+                self.meta.get(k).map(|m| StoredProbeState {
+                    probe: k.0.clone(),
+                    region: k.1.clone(),
+                    component: m.component.clone(),
+                    state: s.clone(),
+                })
+            })
+            .collect();
+        probe_states::upsert_probe_states(conn, &rows, now).await?;
+        self.evaluate(conn, &mut staged, &failed_at, now).await?;
+        Ok(staged)
+    }
+
+    /// Time-driven steps (resolving after the quiet period) when no run arrives.
+    pub async fn tick(&self, conn: &mut SqliteConnection, now: Timestamp) -> Result<Staged, Error> {
+        let mut staged = Staged::default();
+        self.evaluate(conn, &mut staged, &HashMap::new(), now)
+            .await?;
+        Ok(staged)
+    }
+
+    /// Makes staged states the committed ones; call after the transaction commits.
+    pub fn apply(&mut self, staged: Staged) {
+        self.states.extend(staged.states);
+        for (c, since) in staged.troubled_since {
+            match since {
+                Some(t) => self.troubled_since.insert(c, t),
+                None => self.troubled_since.remove(&c),
+            };
+        }
+    }
+
+    fn state<'a>(&'a self, staged: &'a Staged, key: &Pair) -> Option<&'a ProbeState> {
+        staged.states.get(key).or_else(|| self.states.get(key))
+    }
+
+    async fn evaluate(
+        &self,
+        conn: &mut SqliteConnection,
+        staged: &mut Staged,
+        failed_at: &HashMap<ComponentId, Timestamp>,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let default = ProbeState::default();
+        let mut since_changes = Vec::new();
+        let everything_fails = !self.meta.is_empty()
+            && self.meta.keys().all(|k| {
+                self.state(staged, k)
+                    .is_some_and(|s| s.health.health == Health::Failing)
+            });
+        for (component, name) in &self.components {
+            let pairs: Vec<(&Pair, &ProbeState)> = self
+                .meta
+                .iter()
+                .filter(|(_, m)| &m.component == component)
+                .map(|(k, _)| (k, self.state(staged, k).unwrap_or(&default)))
+                .collect();
+            if pairs.is_empty() {
+                continue;
+            }
+            let signal = component_signal(
+                pairs.iter().map(|(k, s)| (&k.0, &k.1, &s.health)),
+                everything_fails,
+            );
+            let open = incidents::open_incident_for(conn, component).await?;
+            let mut tracked = open.as_ref().map(tracked_of);
+            if let (Some(inc), Some(t), Some(at)) =
+                (&open, tracked.as_mut(), failed_at.get(component))
+            {
+                t.last_failure_at = Some(t.last_failure_at.map_or(*at, |old| old.max(*at)));
+                incidents::set_detector_notes(
+                    conn,
+                    inc.id,
+                    &inc.announced,
+                    inc.last_growth_at,
+                    t.last_failure_at,
+                    &inc.regions,
+                )
+                .await?;
+            }
+            let mut step = decide(tracked.as_ref(), &signal, now, self.rules);
+            if open.is_none() {
+                // Hold a new incident until the component's other probes had a chance to report.
+                let since = self.troubled_since.get(component).copied();
+                match (signal.is_troubled(), since) {
+                    (true, None) => {
+                        since_changes.push((component.clone(), Some(now)));
+                        step = None;
+                    }
+                    (true, Some(t)) => {
+                        let hold = self.settle.get(component).copied().unwrap_or(SETTLE_MAX);
+                        if now.millis_since(t) < hold.as_millis() as i64 {
+                            step = None;
+                        } else {
+                            since_changes.push((component.clone(), None));
+                        }
+                    }
+                    (false, Some(_)) => since_changes.push((component.clone(), None)),
+                    (false, None) => {}
+                }
+            }
+            if let Some(step) = step {
+                self.apply_step(
+                    conn,
+                    component,
+                    name,
+                    open.as_ref(),
+                    &signal,
+                    staged,
+                    step,
+                    now,
+                )
+                .await?;
+            }
+            if let Some(inc) = &open {
+                let worse = signal.impact > inc.impact;
+                if worse && inc.impact_set_by == Actor::Detector && inc.status.is_open() {
+                    incidents::edit_incident(
+                        conn,
+                        inc.id,
+                        None,
+                        Some((signal.impact, Actor::Detector)),
+                        None,
+                        None,
+                        now,
+                    )
+                    .await?;
+                }
+            }
+        }
+        staged.troubled_since.extend(since_changes);
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_step(
+        &self,
+        conn: &mut SqliteConnection,
+        component: &ComponentId,
+        name: &str,
+        open: Option<&Incident>,
+        signal: &Signal,
+        staged: &Staged,
+        step: Step,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let troubled = signal.troubled();
+        match (step, open) {
+            (Step::Open { impact }, _) => {
+                let infos = self.infos(&troubled, &signal.failing, staged);
+                let others_fine = self
+                    .meta
+                    .iter()
+                    .any(|(k, m)| &m.component == component && !troubled.contains(k));
+                let regions = regions_of(&troubled, &[]);
+                let announced: Vec<Pair> = troubled.iter().cloned().collect();
+                let title = text::title(name, !signal.failing.is_empty());
+                let id = incidents::insert_incident(
+                    conn,
+                    &NewIncident {
+                        title: &title,
+                        impact: impact.max(Impact::Minor),
+                        status: IncidentStatus::Investigating,
+                        components: std::slice::from_ref(component),
+                        regions: &regions,
+                        started_at: signal.started_at.unwrap_or(now).min(now),
+                        opened_by: Actor::Detector,
+                        announced: &announced,
+                    },
+                    now,
+                )
+                .await?;
+                let body = text::opening(name, &infos, others_fine);
+                incidents::insert_update(
+                    conn,
+                    id,
+                    IncidentStatus::Investigating,
+                    &body,
+                    DETECTOR_AUTHOR,
+                    Actor::Detector,
+                    now,
+                )
+                .await?;
+                tracing::warn!(incident = %id, component = %component, "opened an incident");
+            }
+            (Step::Grow { status, added }, Some(inc)) => {
+                let infos = self.infos(&added, &signal.failing, staged);
+                let by = if status == inc.status {
+                    inc.status_set_by
+                } else {
+                    Actor::Detector
+                };
+                let body = text::growth(name, &infos);
+                incidents::insert_update(conn, inc.id, status, &body, DETECTOR_AUTHOR, by, now)
+                    .await?;
+                self.note_announced(conn, inc, &added, now).await?;
+            }
+            (Step::Recovered, Some(inc)) => {
+                let body = text::recovered(name);
+                incidents::insert_update(
+                    conn,
+                    inc.id,
+                    IncidentStatus::Monitoring,
+                    &body,
+                    DETECTOR_AUTHOR,
+                    Actor::Detector,
+                    now,
+                )
+                .await?;
+            }
+            (Step::Resolve { duration }, Some(inc)) => {
+                let quiet = self.rules.resolve_after_quiet;
+                let body = text::resolved(name, quiet, duration);
+                incidents::insert_update(
+                    conn,
+                    inc.id,
+                    IncidentStatus::Resolved,
+                    &body,
+                    DETECTOR_AUTHOR,
+                    Actor::Detector,
+                    now,
+                )
+                .await?;
+                tracing::info!(incident = %inc.id, "resolved an incident");
+            }
+            (Step::Relapse, Some(inc)) => {
+                let infos = self.infos(&troubled, &signal.failing, staged);
+                let body = text::relapse(name, &infos);
+                incidents::insert_update(
+                    conn,
+                    inc.id,
+                    IncidentStatus::Investigating,
+                    &body,
+                    DETECTOR_AUTHOR,
+                    Actor::Detector,
+                    now,
+                )
+                .await?;
+                self.note_announced(conn, inc, &troubled, now).await?;
+            }
+            (_, None) => {}
+        }
+        Ok(())
+    }
+
+    async fn note_announced(
+        &self,
+        conn: &mut SqliteConnection,
+        inc: &Incident,
+        added: &BTreeSet<Pair>,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let mut announced: BTreeSet<Pair> = inc.announced.iter().cloned().collect();
+        announced.extend(added.iter().cloned());
+        let announced: Vec<Pair> = announced.into_iter().collect();
+        let regions = regions_of(added, &inc.regions);
+        incidents::set_detector_notes(
+            conn,
+            inc.id,
+            &announced,
+            Some(now),
+            inc.last_failure_at,
+            &regions,
+        )
+        .await
+    }
+
+    /// Reader's names and evidence for `pairs`, ordered by label then region.
+    fn infos(
+        &self,
+        pairs: &BTreeSet<Pair>,
+        failing: &BTreeSet<Pair>,
+        staged: &Staged,
+    ) -> Vec<PairInfo> {
+        let mut out: Vec<PairInfo> = pairs
+            .iter()
+            .filter_map(|k| {
+                let m = self.meta.get(k)?;
+                let evidence = if failing.contains(k) {
+                    self.state(staged, k)
+                        .and_then(|s| s.last_failure.as_ref())
+                        .map(|f| Evidence {
+                            status: f.status,
+                            outcome: f.outcome,
+                            message: f.message.clone(),
+                            excerpt: f.excerpt.clone(),
+                        })
+                } else {
+                    None
+                };
+                Some(PairInfo {
+                    label: m.label.clone(),
+                    region: m.region_name.clone(),
+                    evidence,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.label, &a.region).cmp(&(&b.label, &b.region)));
+        out
+    }
+}
+
+/// The lifecycle's view of a stored incident.
+fn tracked_of(inc: &Incident) -> Tracked {
+    Tracked {
+        status: inc.status,
+        status_set_by: inc.status_set_by,
+        impact: inc.impact,
+        impact_set_by: inc.impact_set_by,
+        announced: inc.announced.iter().cloned().collect(),
+        last_growth_at: inc.last_growth_at,
+        last_failure_at: inc.last_failure_at,
+        started_at: inc.started_at,
+        monitoring_at: inc.monitoring_at,
+    }
+}
+
+/// `existing` plus the regions of `pairs`, without duplicates, in first-seen order.
+fn regions_of(pairs: &BTreeSet<Pair>, existing: &[RegionId]) -> Vec<RegionId> {
+    let mut out = existing.to_vec();
+    for (_, r) in pairs {
+        if !out.contains(r) {
+            out.push(r.clone());
+        }
+    }
+    out
+}

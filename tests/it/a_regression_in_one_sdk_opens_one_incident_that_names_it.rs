@@ -1,0 +1,111 @@
+//! 2024-01-18 replayed against the daemon: the Edge API starts requiring the `traits` key in
+//! every region. Within seconds exactly one incident opens; its first update names the Go SDK's
+//! identify without traits and every region, names as failing exactly the SDKs whose runs fail,
+//! and quotes the evidence.
+
+use crate::support::app::{bodies, status, TestApp};
+use crate::support::{config::TestConfig, emulator, Fault, REGIONS};
+use std::time::{Duration, Instant};
+
+const EVERY_MS: u64 = 200;
+const FAILURES_TO_OPEN: u64 = 3;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_traits_key_regression_opens_one_incident_naming_the_go_sdk_in_every_region() {
+    let emu = emulator(&REGIONS).await;
+    let ident = "vars = { identifier = \"mimic-probe\" }";
+    let cfg = TestConfig::new(&emu, &REGIONS)
+        .probe("go-identify", "flagsmith.go.identify", "200ms", ident)
+        .probe(
+            "python-identify",
+            "flagsmith.python.identify",
+            "200ms",
+            ident,
+        )
+        .probe("node-identify", "flagsmith.nodejs.identify", "200ms", ident)
+        .probe("go-flags", "flagsmith.go.flags", "200ms", "")
+        .detect(FAILURES_TO_OPEN as u32, 3, "10m");
+    let app = TestApp::spawn(cfg).await;
+
+    // Healthy for a while: every probe has run, nothing opens.
+    crate::support::app::eventually("every probe to pass", Duration::from_secs(10), || async {
+        let probes = app.probes().await;
+        probes
+            .iter()
+            .all(|p| p["last_run"]["outcome"] == "ok")
+            .then_some(())
+    })
+    .await;
+    assert!(app.incidents().await.is_empty());
+
+    let fault_at = Instant::now();
+    emu.set_fault(None, Fault::RequireTraitsKey)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let incident = app
+        .wait_for("an incident", Duration::from_secs(10), |list| {
+            list.first().cloned()
+        })
+        .await;
+    let detect = fault_at.elapsed();
+    let budget = Duration::from_millis(FAILURES_TO_OPEN * EVERY_MS + 2000);
+    println!(
+        "time to detect: {} ms (budget {} ms)",
+        detect.as_millis(),
+        budget.as_millis()
+    );
+    assert!(
+        detect <= budget,
+        "detected after {detect:?}, budget {budget:?}"
+    );
+
+    assert_eq!(status(&incident), "investigating");
+    assert_eq!(incident["opened_by"], "detector");
+    assert_eq!(incident["title"], "Increased error rates on the Edge API");
+    let first = &bodies(&incident)[0];
+    println!("first update:\n{first}");
+    assert!(first.contains("Go SDK identify without traits"), "{first}");
+    for region in REGIONS {
+        assert!(
+            first.contains(region),
+            "first update misses {region}: {first}"
+        );
+    }
+    assert!(first.contains("HTTP 400"), "no evidence: {first}");
+    assert!(
+        first.contains("other SDKs and operations are working normally"),
+        "{first}"
+    );
+
+    // Let every region settle, then compare what the update names with what really fails.
+    tokio::time::sleep(Duration::from_millis(4 * EVERY_MS)).await;
+    let probes = app.probes().await;
+    let mut failing_labels = std::collections::BTreeSet::new();
+    let mut passing_labels = std::collections::BTreeSet::new();
+    for p in &probes {
+        let label = p["label"].as_str().unwrap_or("").to_owned();
+        if p["health"] == "failing" {
+            failing_labels.insert(label);
+        } else {
+            assert_eq!(p["last_run"]["outcome"], "ok", "{p}");
+            passing_labels.insert(label);
+        }
+    }
+    assert!(failing_labels.contains("Go SDK identify without traits"));
+    for label in &failing_labels {
+        assert!(
+            first.contains(&format!("- {label} (")),
+            "{label} not named: {first}"
+        );
+    }
+    for label in passing_labels.difference(&failing_labels) {
+        assert!(
+            !first.contains(label.as_str()),
+            "{label} named as failing: {first}"
+        );
+    }
+
+    let all = app.incidents().await;
+    assert_eq!(all.len(), 1, "exactly one incident: {all:#?}");
+    assert_eq!(all[0]["id"], incident["id"]);
+    app.stop().await;
+}
