@@ -104,15 +104,13 @@ impl Harness {
     }
 }
 
-fn config() -> impl std::future::Future<Output = TestConfig> {
-    async {
-        let emu = emulator(&REGIONS).await;
-        let ident = "vars = { identifier = \"mimic-probe\" }";
-        TestConfig::new(&emu, &REGIONS)
-            .probe("go-identify", "flagsmith.go.identify", "1s", ident)
-            .probe("python-identify", "flagsmith.python.identify", "1s", ident)
-            .detect(3, 3, "10m")
-    }
+async fn config() -> TestConfig {
+    let emu = emulator(&REGIONS).await;
+    let ident = "vars = { identifier = \"mimic-probe\" }";
+    TestConfig::new(&emu, &REGIONS)
+        .probe("go-identify", "flagsmith.go.identify", "1s", ident)
+        .probe("python-identify", "flagsmith.python.identify", "1s", ident)
+        .detect(3, 3, "10m")
 }
 
 #[tokio::test]
