@@ -16,9 +16,12 @@ pub mod detect;
 pub mod domain;
 /// `mimic check`: run once, or compare two deployments.
 pub mod gate;
+/// Incidents: lifecycle, texts, the detector service and people's actions.
 pub mod incident;
 /// Shapes, rendering, sending, judging.
 pub mod probe;
+/// Hourly and daily rollups of runs and scope status time, pure.
+pub mod rollup;
 /// When probes run, and recording their runs.
 pub mod schedule;
 /// SQLite, the only place with SQL.

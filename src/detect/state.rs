@@ -43,7 +43,39 @@ pub struct ProbeState {
     pub last_failure: Option<RunSummary>,
 }
 
+/// What of a state matters after a restart: settled health, counters capped at the thresholds
+/// they are compared with, and the kind of the last failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Significant {
+    settled: (super::Health, bool),
+    counters: (u32, u32, u32),
+    failing_since: Option<Timestamp>,
+    failure: Option<(RunOutcome, Option<u16>)>,
+}
+
+impl Significant {
+    /// Settled health and slowness only.
+    pub fn settled(&self) -> (super::Health, bool) {
+        self.settled
+    }
+}
+
 impl ProbeState {
+    /// The parts of this state worth persisting, see [`Significant`].
+    pub fn significant(&self, policy: Policy) -> Significant {
+        let h = &self.health;
+        Significant {
+            settled: (h.health, h.degraded),
+            counters: (
+                h.consecutive_failures.min(policy.failures_to_open),
+                h.consecutive_successes.min(policy.successes_to_recover),
+                h.consecutive_degraded.min(policy.failures_to_open),
+            ),
+            failing_since: h.failing_since,
+            failure: self.last_failure.as_ref().map(|f| (f.outcome, f.status)),
+        }
+    }
+
     /// Folds one run in; returns the transition it caused.
     pub fn observe(&mut self, run: &RunRecord, policy: Policy) -> Option<Transition> {
         let summary = RunSummary::of(run);

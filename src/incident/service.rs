@@ -17,7 +17,7 @@ use crate::store::incidents::{self, NewIncident};
 use crate::store::probe_states::{self, StoredProbeState};
 use crate::store::Error;
 use sqlx::SqliteConnection;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 /// The author name of the detector's updates.
@@ -41,6 +41,8 @@ struct PairMeta {
 pub struct Staged {
     states: HashMap<Pair, ProbeState>,
     troubled_since: HashMap<ComponentId, Option<Timestamp>>,
+    /// Whether the last evaluation left nothing time-driven to do.
+    idle: Option<bool>,
 }
 
 /// The detector: configuration plus the committed state of every probe in every region.
@@ -53,6 +55,8 @@ pub struct Detector {
     meta: HashMap<Pair, PairMeta>,
     states: HashMap<Pair, ProbeState>,
     troubled_since: HashMap<ComponentId, Timestamp>,
+    /// No open incident and nothing troubled at the last evaluation: ticks can be skipped.
+    idle: bool,
 }
 
 impl Detector {
@@ -100,6 +104,7 @@ impl Detector {
             meta,
             states: HashMap::new(),
             troubled_since: HashMap::new(),
+            idle: false,
         }
     }
 
@@ -137,6 +142,8 @@ impl Detector {
     ) -> Result<Staged, Error> {
         let mut staged = Staged::default();
         let mut failed_at: HashMap<ComponentId, Timestamp> = HashMap::new();
+        let mut dirty: HashSet<Pair> = HashSet::new();
+        let mut settled_changed = false;
         for run in runs {
             let key = (run.probe.clone(), run.region.clone());
             if !self.meta.contains_key(&key) {
@@ -146,8 +153,14 @@ impl Detector {
                 .states
                 .entry(key.clone())
                 .or_insert_with(|| self.states.get(&key).cloned().unwrap_or_default());
+            let before = state.significant(self.policy);
             if let Some(t) = state.observe(run, self.policy) {
                 tracing::info!(probe = %run.probe, region = %run.region, transition = ?t, "probe health changed");
+            }
+            let after = state.significant(self.policy);
+            if before != after {
+                dirty.insert(key);
+                settled_changed |= before.settled() != after.settled();
             }
             if !run.outcome.passed() {
                 let at = failed_at
@@ -156,9 +169,12 @@ impl Detector {
                 *at = (*at).max(run.started_at);
             }
         }
+        // Only rows whose meaning changed are written: a steady probe costs no write, and the
+        // stored counters stay exact up to the thresholds, which is all a restart needs.
         let rows: Vec<StoredProbeState> = staged
             .states
             .iter()
+            .filter(|(k, _)| dirty.contains(*k))
             .filter_map(|(k, s)| {
                 self.meta.get(k).map(|m| StoredProbeState {
                     probe: k.0.clone(),
@@ -169,13 +185,19 @@ impl Detector {
             })
             .collect();
         probe_states::upsert_probe_states(conn, &rows, now).await?;
-        self.evaluate(conn, &mut staged, &failed_at, now).await?;
+        // Nothing open, nothing troubled and no health changed: no step is possible.
+        if !self.idle || settled_changed {
+            self.evaluate(conn, &mut staged, &failed_at, now).await?;
+        }
         Ok(staged)
     }
 
     /// Time-driven steps (resolving after the quiet period) when no run arrives.
     pub async fn tick(&self, conn: &mut SqliteConnection, now: Timestamp) -> Result<Staged, Error> {
         let mut staged = Staged::default();
+        if self.idle {
+            return Ok(staged);
+        }
         self.evaluate(conn, &mut staged, &HashMap::new(), now)
             .await?;
         Ok(staged)
@@ -184,6 +206,9 @@ impl Detector {
     /// Makes staged states the committed ones; call after the transaction commits.
     pub fn apply(&mut self, staged: Staged) {
         self.states.extend(staged.states);
+        if let Some(idle) = staged.idle {
+            self.idle = idle;
+        }
         for (c, since) in staged.troubled_since {
             match since {
                 Some(t) => self.troubled_since.insert(c, t),
@@ -205,6 +230,7 @@ impl Detector {
     ) -> Result<(), Error> {
         let default = ProbeState::default();
         let mut since_changes = Vec::new();
+        let mut idle = true;
         let everything_fails = !self.meta.is_empty()
             && self.meta.keys().all(|k| {
                 self.state(staged, k)
@@ -225,6 +251,7 @@ impl Detector {
                 everything_fails,
             );
             let open = incidents::open_incident_for(conn, component).await?;
+            idle &= open.is_none() && !signal.is_troubled();
             let mut tracked = open.as_ref().map(tracked_of);
             if let (Some(inc), Some(t), Some(at)) =
                 (&open, tracked.as_mut(), failed_at.get(component))
@@ -291,6 +318,7 @@ impl Detector {
             }
         }
         staged.troubled_since.extend(since_changes);
+        staged.idle = Some(idle);
         Ok(())
     }
 

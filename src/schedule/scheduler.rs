@@ -14,6 +14,13 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+/// Jobs sharing an interval start in slots at least this far apart: spread over the interval,
+/// never one burst, yet a handful at a time, so one timer wake-up and one poll of the network
+/// serve several runs (waking per run was most of the CPU a run cost).
+pub const MIN_SLOT: Duration = Duration::from_millis(100);
+/// Short intervals still get at least this many slots (or one per job, if fewer).
+pub const MIN_SLOTS: u128 = 20;
+
 /// One job that is due now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Due {
@@ -47,8 +54,13 @@ impl Scheduler {
         let mut first = vec![start; schedules.len()];
         for (interval, jobs) in &by_interval {
             let n = jobs.len() as u128;
+            let slots = (interval.as_nanos() / MIN_SLOT.as_nanos())
+                .max(MIN_SLOTS)
+                .min(n)
+                .max(1);
             for (k, &job) in jobs.iter().enumerate() {
-                let offset_ns = interval.as_nanos() * k as u128 / n;
+                let slot = k as u128 * slots / n;
+                let offset_ns = interval.as_nanos() * slot / slots;
                 first[job] = start + Duration::from_nanos(offset_ns as u64);
             }
         }
@@ -188,6 +200,28 @@ mod tests {
             .map(|d| d.due.duration_since(start).as_millis())
             .collect();
         assert_eq!(offsets, vec![0, 250, 500, 750]);
+    }
+
+    #[test]
+    fn many_jobs_share_slots_at_least_min_slot_apart_but_never_burst() {
+        let start = Instant::now();
+        let mut s = Scheduler::new(vec![every(10_000); 1000], start, Timestamp::from_millis(0));
+        let first = s.run_due(start + Duration::from_millis(9_999));
+        assert_eq!(first.len(), 1000);
+        let mut per_slot = std::collections::BTreeMap::new();
+        for d in &first {
+            *per_slot
+                .entry(d.due.duration_since(start).as_millis())
+                .or_insert(0) += 1;
+        }
+        assert_eq!(per_slot.len(), 100, "10 s / 100 ms slots");
+        assert!(per_slot.values().all(|n| *n == 10), "{per_slot:?}");
+        let gaps: Vec<u128> = per_slot
+            .keys()
+            .zip(per_slot.keys().skip(1))
+            .map(|(a, b)| b - a)
+            .collect();
+        assert!(gaps.iter().all(|g| *g == 100), "{gaps:?}");
     }
 
     #[test]

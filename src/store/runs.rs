@@ -2,29 +2,36 @@
 
 use super::Error;
 use crate::domain::{ComponentId, ProbeId, RegionId, RunOutcome, RunRecord, ShapeId, Timestamp};
-use sqlx::SqliteConnection;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-/// Inserts a batch of runs in one statement (one round trip to SQLite however large the batch);
-/// the caller owns the transaction.
+/// Inserts a batch of runs in one multi-row statement (one round trip to SQLite however large
+/// the batch; binding values measured cheaper than extracting them from a JSON array); the
+/// caller owns the transaction.
 pub async fn insert_runs(conn: &mut SqliteConnection, runs: &[RunRecord]) -> Result<(), Error> {
     if runs.is_empty() {
         return Ok(());
     }
     let now = Timestamp::now().as_millis();
-    let batch = serde_json::to_string(runs).map_err(|e| Error::Encode(e.to_string()))?;
-    sqlx::query!(
-        "insert into run (probe_id, component_id, region_id, shape_id, due_at, started_at,
-                          lateness_us, latency_us, status_code, outcome, message, excerpt, created_at)
-         select value ->> 'probe', value ->> 'component', value ->> 'region', value ->> 'shape',
-                value ->> 'due_at', value ->> 'started_at', value ->> 'lateness_us',
-                value ->> 'latency_us', value ->> 'status', value ->> 'outcome',
-                value ->> 'message', value ->> 'excerpt', ?
-         from json_each(?)",
-        now,
-        batch,
-    )
-    .execute(&mut *conn)
-    .await?;
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "insert into run (probe_id, component_id, region_id, shape_id, due_at, started_at, \
+         lateness_us, latency_us, status_code, outcome, message, excerpt, created_at) ",
+    );
+    q.push_values(runs, |mut row, r| {
+        row.push_bind(r.probe.as_str())
+            .push_bind(r.component.as_str())
+            .push_bind(r.region.as_str())
+            .push_bind(r.shape.as_str())
+            .push_bind(r.due_at.as_millis())
+            .push_bind(r.started_at.as_millis())
+            .push_bind(r.lateness_us)
+            .push_bind(r.latency_us)
+            .push_bind(r.status.map(i64::from))
+            .push_bind(r.outcome.as_str())
+            .push_bind(r.message.as_str())
+            .push_bind(r.excerpt.as_str())
+            .push_bind(now);
+    });
+    q.build().execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -342,10 +342,16 @@ async fn list_probes(State(state): State<AppState>) -> Result<Json<Value>, WebEr
     let mut out = Vec::new();
     for p in &state.config.probes {
         for r in &p.regions {
-            let s = stored
+            let mut s = stored
                 .get(&(p.id.clone(), r.clone()))
                 .cloned()
                 .unwrap_or_default();
+            // The stored state is written only when its meaning changes; the last run is read
+            // from the runs themselves.
+            s.last_run = runs::recent_runs(&mut conn, &p.id, r, 1)
+                .await?
+                .first()
+                .map(crate::detect::state::RunSummary::of);
             let summary = |run: &crate::detect::state::RunSummary| {
                 json!({
                     "at": run.at.to_rfc3339(),
