@@ -3,11 +3,14 @@
 //! then lets in-flight runs finish (within a grace period) and flushes every stored run.
 
 use crate::config::Config;
+use crate::domain::Timestamp;
 use crate::incident::service::Detector;
+use crate::metrics::Metrics;
 use crate::schedule::jobs::{build_jobs, run_job, Job};
-use crate::schedule::recorder::spawn_recorder;
+use crate::schedule::recorder::{spawn_recorder, RecorderOptions};
 use crate::schedule::scheduler::Scheduler;
 use crate::store::Store;
+use crate::web::publish::{export, publish_loop, Published};
 use crate::web::{self, AppState};
 use anyhow::Context;
 use std::net::SocketAddr;
@@ -83,7 +86,33 @@ impl App {
                 .await
                 .context("loading detection state")?;
         }
-        let (run_tx, recorder) = spawn_recorder(store.clone(), 4096, detector);
+        let changed = Arc::new(tokio::sync::Notify::new());
+        let metrics = Arc::new(Metrics::new());
+        let started_at = Timestamp::now();
+        let first = Published::build(&store, &config, 0, started_at)
+            .await
+            .context("building the status page")?;
+        export(&metrics, &first.snapshot);
+        let (published_tx, published) = tokio::sync::watch::channel(Arc::new(first));
+        let (run_tx, recorder) = spawn_recorder(
+            store.clone(),
+            4096,
+            detector,
+            RecorderOptions {
+                retention: config.storage.retention,
+                changed: changed.clone(),
+                metrics: metrics.clone(),
+            },
+        );
+        let publisher = tokio::spawn(publish_loop(
+            store.clone(),
+            config.clone(),
+            started_at,
+            changed.clone(),
+            metrics.clone(),
+            published_tx,
+            cancel.clone(),
+        ));
         let runs = TaskTracker::new();
         let abort_runs = CancellationToken::new();
         let schedules = jobs.iter().map(|j| j.schedule.clone()).collect();
@@ -116,6 +145,9 @@ impl App {
             web::router(AppState {
                 store: store.clone(),
                 config: config.clone(),
+                published,
+                changed: changed.clone(),
+                metrics: metrics.clone(),
             }),
         )
         .with_graceful_shutdown(cancel.clone().cancelled_owned());
@@ -132,6 +164,7 @@ impl App {
         }
         drop(run_tx);
         let stored = recorder.await.context("recorder task")??;
+        let _ = publisher.await;
         store.close().await;
         tracing::info!(stored, "shut down cleanly");
         Ok(stored)

@@ -18,6 +18,8 @@ pub mod domain;
 pub mod gate;
 /// Incidents: lifecycle, texts, the detector service and people's actions.
 pub mod incident;
+/// Prometheus metrics.
+pub mod metrics;
 /// Shapes, rendering, sending, judging.
 pub mod probe;
 /// Hourly and daily rollups of runs and scope status time, pure.

@@ -11,7 +11,8 @@ use crate::detect::signal::{component_signal, Pair, Signal};
 use crate::detect::state::ProbeState;
 use crate::detect::{Health, Policy};
 use crate::domain::{
-    Actor, ComponentId, Impact, Incident, IncidentStatus, RegionId, RunRecord, Timestamp,
+    Actor, ComponentId, ComponentStatus, Impact, Incident, IncidentStatus, RegionId, RunRecord,
+    Timestamp,
 };
 use crate::store::incidents::{self, NewIncident};
 use crate::store::probe_states::{self, StoredProbeState};
@@ -43,6 +44,15 @@ pub struct Staged {
     troubled_since: HashMap<ComponentId, Option<Timestamp>>,
     /// Whether the last evaluation left nothing time-driven to do.
     idle: Option<bool>,
+    /// Something a reader of the status page would see changed.
+    changed: bool,
+}
+
+impl Staged {
+    /// Whether a health, status or incident changed (the status page must be rebuilt).
+    pub fn changed(&self) -> bool {
+        self.changed
+    }
 }
 
 /// The detector: configuration plus the committed state of every probe in every region.
@@ -185,6 +195,7 @@ impl Detector {
             })
             .collect();
         probe_states::upsert_probe_states(conn, &rows, now).await?;
+        staged.changed |= settled_changed;
         // Nothing open, nothing troubled and no health changed: no step is possible.
         if !self.idle || settled_changed {
             self.evaluate(conn, &mut staged, &failed_at, now).await?;
@@ -201,6 +212,24 @@ impl Detector {
         self.evaluate(conn, &mut staged, &HashMap::new(), now)
             .await?;
         Ok(staged)
+    }
+
+    /// Each component and region's status from the committed states.
+    pub fn scope_statuses(&self) -> Vec<((ComponentId, RegionId), ComponentStatus)> {
+        let default = ProbeState::default();
+        let mut by_scope: HashMap<(ComponentId, RegionId), Vec<&crate::detect::ProbeHealth>> =
+            HashMap::new();
+        for (k, m) in &self.meta {
+            let s = self.states.get(k).unwrap_or(&default);
+            by_scope
+                .entry((m.component.clone(), k.1.clone()))
+                .or_default()
+                .push(&s.health);
+        }
+        by_scope
+            .into_iter()
+            .map(|(k, v)| (k, crate::detect::scope_status(v)))
+            .collect()
     }
 
     /// Makes staged states the committed ones; call after the transaction commits.
@@ -289,6 +318,7 @@ impl Detector {
                 }
             }
             if let Some(step) = step {
+                staged.changed = true;
                 self.apply_step(
                     conn,
                     component,
@@ -304,6 +334,7 @@ impl Detector {
             if let Some(inc) = &open {
                 let worse = signal.impact > inc.impact;
                 if worse && inc.impact_set_by == Actor::Detector && inc.status.is_open() {
+                    staged.changed = true;
                     incidents::edit_incident(
                         conn,
                         inc.id,

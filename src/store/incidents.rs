@@ -234,6 +234,22 @@ pub async fn list_incident_ids(
     .await?)
 }
 
+/// Incident ids, newest first, skipping `offset`.
+pub async fn list_incident_ids_page(
+    conn: &mut SqliteConnection,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<IncidentId>, Error> {
+    Ok(sqlx::query_scalar!(
+        r#"select incident_id as "id!: IncidentId" from incident
+           order by created_at desc, incident_id desc limit ? offset ?"#,
+        limit,
+        offset
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// One incident with its timeline and postmortem.
 pub async fn get_incident(
     conn: &mut SqliteConnection,

@@ -3,6 +3,7 @@
 
 pub mod incidents;
 pub mod probe_states;
+pub mod rollups;
 pub mod runs;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -120,11 +120,19 @@ pub async fn count_runs(conn: &mut SqliteConnection) -> Result<i64, Error> {
         .await?)
 }
 
-/// Deletes runs started before `cutoff`; returns how many went.
+/// Most runs [`prune_runs`] deletes in one call, so one prune never holds the writer long.
+pub const PRUNE_CHUNK: u64 = 20_000;
+
+/// Deletes up to [`PRUNE_CHUNK`] of the runs started before `cutoff`; returns how many went.
 pub async fn prune_runs(conn: &mut SqliteConnection, cutoff: Timestamp) -> Result<u64, Error> {
-    let c = cutoff.as_millis();
-    Ok(sqlx::query!("delete from run where started_at < ?", c)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected())
+    let (c, chunk) = (cutoff.as_millis(), PRUNE_CHUNK as i64);
+    Ok(sqlx::query!(
+        "delete from run where run_id in
+             (select run_id from run where started_at < ? order by started_at limit ?)",
+        c,
+        chunk
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
 }

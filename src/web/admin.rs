@@ -251,6 +251,7 @@ async fn open_incident(
         author: author(r.author)?,
     };
     let inc = people::open(&state.store, &opening, Timestamp::now()).await?;
+    state.changed.notify_one();
     Ok((StatusCode::CREATED, Json(incident_json(&inc))))
 }
 
@@ -274,6 +275,7 @@ async fn post_update(
     let author = author(r.author)?;
     let inc =
         people::post_update(&state.store, id, status, &r.body, &author, Timestamp::now()).await?;
+    state.changed.notify_one();
     Ok((StatusCode::CREATED, Json(incident_json(&inc))))
 }
 
@@ -308,6 +310,7 @@ async fn edit_incident(
         regions: r.regions.map(|c| regions(&state, c)).transpose()?,
     };
     let inc = people::edit(&state.store, id, &edit, Timestamp::now()).await?;
+    state.changed.notify_one();
     Ok(Json(incident_json(&inc)))
 }
 
@@ -329,6 +332,7 @@ async fn put_postmortem(
     let author = author(r.author)?;
     let inc =
         people::publish_postmortem(&state.store, id, &r.body, &author, Timestamp::now()).await?;
+    state.changed.notify_one();
     Ok(Json(incident_json(&inc)))
 }
 

@@ -1,14 +1,27 @@
-//! The HTTP surface: router, shared state and graceful serving. Reads the store; writes only
-//! through the incident and notify stages.
+//! The HTTP surface: router, shared state and graceful serving. Reads the store (through the
+//! published snapshot); writes only through the incident and notify stages.
 
 pub mod admin;
 pub mod error;
+pub mod feeds;
+pub mod pages;
+pub mod publish;
+pub mod snapshot;
+pub mod statuspage;
+pub mod views;
 
 use crate::config::Config;
+use crate::metrics::Metrics;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use bytes::Bytes;
+use publish::Published;
 use serde_json::json;
 use std::sync::Arc;
+use tokio::sync::{watch, Notify};
 
 /// State shared by every handler.
 #[derive(Debug, Clone)]
@@ -17,15 +30,124 @@ pub struct AppState {
     pub store: crate::store::Store,
     /// The validated configuration.
     pub config: Arc<Config>,
+    /// The latest published snapshot.
+    pub published: watch::Receiver<Arc<Published>>,
+    /// Poked after a write the status page must show.
+    pub changed: Arc<Notify>,
+    /// Metrics registry.
+    pub metrics: Arc<Metrics>,
 }
+
+/// How long browsers and proxies may reuse a public page or body.
+const MAX_AGE: &str = "public, max-age=10";
 
 /// Every route the daemon serves.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(pages::index))
+        .route("/incidents/{id}", get(pages::incident))
+        .route("/history", get(pages::history))
+        .route("/history.atom", get(atom))
+        .route("/history.rss", get(rss))
+        .route("/api/v2/summary.json", get(api_summary))
+        .route("/api/v2/status.json", get(api_status))
+        .route("/api/v2/components.json", get(api_components))
+        .route("/api/v2/incidents.json", get(api_incidents))
+        .route("/api/v2/incidents/unresolved.json", get(api_unresolved))
+        .route("/api/v2/scheduled-maintenances.json", get(api_maintenances))
+        .route(
+            "/api/v2/scheduled-maintenances/upcoming.json",
+            get(api_maintenances),
+        )
+        .route(
+            "/api/v2/scheduled-maintenances/active.json",
+            get(api_maintenances),
+        )
+        .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .merge(admin::routes(state.clone()))
         .fallback(not_found)
         .with_state(state)
+}
+
+/// A cacheable response: 304 when the client has this generation, else the body with an ETag.
+pub fn cached(
+    headers: &HeaderMap,
+    etag: &str,
+    content_type: &'static str,
+    body: Bytes,
+) -> Response {
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut resp = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, content_type)], body).into_response()
+    };
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(MAX_AGE));
+    resp
+}
+
+fn api(headers: &HeaderMap, p: &Published, body: &Bytes) -> Response {
+    let mut resp = cached(headers, &p.etag, "application/json", body.clone());
+    resp.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    resp
+}
+
+macro_rules! api_route {
+    ($name:ident, $field:ident) => {
+        async fn $name(State(state): State<AppState>, headers: HeaderMap) -> Response {
+            let p = state.published.borrow().clone();
+            api(&headers, &p, &p.api.$field)
+        }
+    };
+}
+
+api_route!(api_summary, summary);
+api_route!(api_status, status);
+api_route!(api_components, components);
+api_route!(api_incidents, incidents);
+api_route!(api_unresolved, unresolved);
+api_route!(api_maintenances, maintenances);
+
+async fn atom(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let p = state.published.borrow().clone();
+    cached(
+        &headers,
+        &p.etag,
+        "application/atom+xml; charset=utf-8",
+        p.atom.clone(),
+    )
+}
+
+async fn rss(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let p = state.published.borrow().clone();
+    cached(
+        &headers,
+        &p.etag,
+        "application/rss+xml; charset=utf-8",
+        p.rss.clone(),
+    )
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
+        .into_response()
 }
 
 async fn not_found() -> error::WebError {
@@ -33,9 +155,7 @@ async fn not_found() -> error::WebError {
 }
 
 /// Liveness and readiness: answers once the store is open and migrated.
-async fn healthz(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> Json<serde_json::Value> {
+async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
     let db_ok = sqlx::query("select 1")
         .execute(state.store.pool())
         .await

@@ -1,0 +1,153 @@
+//! Prometheus metrics (prometheus-client): runs and failures by probe, region and outcome,
+//! latency and lateness histograms, scope status and open incidents. Updated by the recorder and
+//! the publisher; encoded by `GET /metrics`.
+
+use crate::domain::{ComponentStatus, RunRecord};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RunLabels {
+    probe: String,
+    region: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PairLabels {
+    probe: String,
+    region: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ScopeLabels {
+    component: String,
+    region: String,
+}
+
+type HistogramFamily = Family<PairLabels, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.005, 2.0, 12))
+}
+
+/// Every metric mimic exports.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    runs: Family<RunLabels, Counter>,
+    failures: Family<PairLabels, Counter>,
+    latency: HistogramFamily,
+    lateness: Histogram,
+    scope_status: Family<ScopeLabels, Gauge>,
+    open_incidents: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A registry with every metric at zero.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("mimic");
+        let runs = Family::<RunLabels, Counter>::default();
+        let failures = Family::<PairLabels, Counter>::default();
+        let latency: HistogramFamily = Family::new_with_constructor(latency_histogram);
+        let lateness = Histogram::new(exponential_buckets(0.0005, 2.0, 12));
+        let scope_status = Family::<ScopeLabels, Gauge>::default();
+        let open_incidents = Gauge::default();
+        registry.register("runs", "Probe runs stored, by outcome class", runs.clone());
+        registry.register("failures", "Probe runs that failed", failures.clone());
+        registry.register(
+            "run_latency_seconds",
+            "Request to end of body, per probe and region",
+            latency.clone(),
+        );
+        registry.register(
+            "scheduler_lateness_seconds",
+            "How late runs started after their due time",
+            lateness.clone(),
+        );
+        registry.register(
+            "scope_status",
+            "Component status per region: 0 operational, 1 degraded performance, 2 partial outage, 3 major outage, 4 under maintenance",
+            scope_status.clone(),
+        );
+        registry.register(
+            "open_incidents",
+            "Incidents investigating, identified or monitoring",
+            open_incidents.clone(),
+        );
+        Metrics {
+            registry,
+            runs,
+            failures,
+            latency,
+            lateness,
+            scope_status,
+            open_incidents,
+        }
+    }
+
+    /// Counts a stored batch of runs.
+    pub fn observe_runs(&self, runs: &[RunRecord]) {
+        for r in runs {
+            self.runs
+                .get_or_create(&RunLabels {
+                    probe: r.probe.to_string(),
+                    region: r.region.to_string(),
+                    outcome: r.outcome.as_str().to_owned(),
+                })
+                .inc();
+            let pair = PairLabels {
+                probe: r.probe.to_string(),
+                region: r.region.to_string(),
+            };
+            if !r.outcome.passed() {
+                self.failures.get_or_create(&pair).inc();
+            }
+            self.latency
+                .get_or_create(&pair)
+                .observe(r.latency_us as f64 / 1e6);
+            self.lateness.observe(r.lateness_us as f64 / 1e6);
+        }
+    }
+
+    /// Sets a scope's status gauge.
+    pub fn set_scope(&self, component: &str, region: &str, status: ComponentStatus) {
+        let v = match status {
+            ComponentStatus::Operational => 0,
+            ComponentStatus::DegradedPerformance => 1,
+            ComponentStatus::PartialOutage => 2,
+            ComponentStatus::MajorOutage => 3,
+            ComponentStatus::UnderMaintenance => 4,
+        };
+        self.scope_status
+            .get_or_create(&ScopeLabels {
+                component: component.to_owned(),
+                region: region.to_owned(),
+            })
+            .set(v);
+    }
+
+    /// Sets the open incident count.
+    pub fn set_open_incidents(&self, n: usize) {
+        self.open_incidents.set(n as i64);
+    }
+
+    /// The text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            tracing::error!("encoding metrics failed");
+        }
+        out
+    }
+}

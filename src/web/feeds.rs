@@ -1,0 +1,134 @@
+//! `/history.atom` and `/history.rss` (statuspage-api.md §6): one entry per incident, every
+//! update newest first as `<strong>Status</strong> - body`, text escaped.
+
+use super::snapshot::Snapshot;
+use crate::domain::{Incident, Timestamp};
+use askama::Template;
+
+/// One feed entry.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Incident number.
+    pub id: i64,
+    /// Incident title.
+    pub title: String,
+    /// Link to its page.
+    pub link: String,
+    /// Opened (RFC 3339).
+    pub published: String,
+    /// Opened (RFC 2822).
+    pub published_rfc2822: String,
+    /// Last update (RFC 3339).
+    pub updated: String,
+    /// The updates as HTML (escaped again by the XML template).
+    pub html: String,
+}
+
+#[derive(Template)]
+#[template(path = "feed.atom.xml")]
+struct AtomFeed<'a> {
+    host: &'a str,
+    base: &'a str,
+    title: &'a str,
+    updated: String,
+    entries: &'a [Entry],
+}
+
+#[derive(Template)]
+#[template(path = "feed.rss.xml")]
+struct RssFeed<'a> {
+    base: &'a str,
+    title: &'a str,
+    updated_rfc2822: String,
+    entries: &'a [Entry],
+}
+
+fn update_html(inc: &Incident) -> String {
+    let mut out = String::new();
+    for u in inc.updates.iter().rev() {
+        let t = u.created_at.to_chrono();
+        out.push_str(&format!(
+            "<p><small>{} <var data-var='date'>{}</var>, <var data-var='time'>{}</var> UTC</small><br><strong>{}</strong> - {}</p>",
+            t.format("%b"),
+            t.format("%-d"),
+            t.format("%H:%M"),
+            u.status.title(),
+            escape_html(&u.body).replace('\n', "<br />"),
+        ));
+    }
+    out
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn entries(s: &Snapshot) -> Vec<Entry> {
+    s.recent
+        .iter()
+        .map(|inc| {
+            let updated = inc.updates.last().map_or(inc.created_at, |u| u.created_at);
+            Entry {
+                id: inc.id.0,
+                title: inc.title.clone(),
+                link: format!("{}/incidents/{}", s.public_url, inc.id),
+                published: inc.created_at.to_rfc3339(),
+                published_rfc2822: inc.created_at.to_chrono().to_rfc2822(),
+                updated: updated.to_rfc3339(),
+                html: update_html(inc),
+            }
+        })
+        .collect()
+}
+
+fn host(public_url: &str) -> String {
+    url::Url::parse(public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "localhost".into())
+}
+
+fn newest(s: &Snapshot) -> Timestamp {
+    s.recent
+        .iter()
+        .filter_map(|i| i.updates.last().map(|u| u.created_at))
+        .max()
+        .unwrap_or(s.started_at)
+}
+
+/// The Atom feed.
+pub fn atom(s: &Snapshot) -> Result<String, askama::Error> {
+    let entries = entries(s);
+    AtomFeed {
+        host: &host(&s.public_url),
+        base: &s.public_url,
+        title: &s.title,
+        updated: newest(s).to_rfc3339(),
+        entries: &entries,
+    }
+    .render()
+}
+
+/// The RSS feed.
+pub fn rss(s: &Snapshot) -> Result<String, askama::Error> {
+    let entries = entries(s);
+    RssFeed {
+        base: &s.public_url,
+        title: &s.title,
+        updated_rfc2822: newest(s).to_chrono().to_rfc2822(),
+        entries: &entries,
+    }
+    .render()
+}

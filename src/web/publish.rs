@@ -1,0 +1,100 @@
+//! Publishing: rebuilds the snapshot and every pre-rendered body when the recorder or an admin
+//! action says something changed (and every `REFRESH_EVERY` so uptime bars and relative times
+//! move), and hands them to handlers through a watch channel: a request costs a clone of an
+//! `Arc`, not a database query.
+
+use super::feeds;
+use super::pages;
+use super::snapshot::Snapshot;
+use super::statuspage::Bodies;
+use crate::config::Config;
+use crate::domain::Timestamp;
+use crate::store::Store;
+use bytes::Bytes;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+use tokio_util::sync::CancellationToken;
+
+/// Longest the published state lags the clock when nothing changes.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(5);
+
+/// Everything public, rendered.
+#[derive(Debug)]
+pub struct Published {
+    /// The data.
+    pub snapshot: Snapshot,
+    /// `/api/v2` bodies.
+    pub api: Bodies,
+    /// `/` as HTML.
+    pub index_html: Bytes,
+    /// `/history.atom`.
+    pub atom: Bytes,
+    /// `/history.rss`.
+    pub rss: Bytes,
+    /// Entity tag of this generation.
+    pub etag: String,
+}
+
+impl Published {
+    /// Builds and renders everything.
+    pub async fn build(
+        store: &Store,
+        config: &Config,
+        generation: u64,
+        started_at: Timestamp,
+    ) -> anyhow::Result<Published> {
+        let snapshot =
+            Snapshot::build(store, config, generation, started_at, Timestamp::now()).await?;
+        let subscriptions = config.smtp.is_some();
+        Ok(Published {
+            api: Bodies::render(&snapshot),
+            index_html: Bytes::from(pages::render_index(&snapshot, subscriptions)?),
+            atom: Bytes::from(feeds::atom(&snapshot)?),
+            rss: Bytes::from(feeds::rss(&snapshot)?),
+            etag: format!("\"g{}-{}\"", generation, snapshot.built_at.as_millis()),
+            snapshot,
+        })
+    }
+}
+
+/// Copies the snapshot's scope statuses and open incident count into the metrics.
+pub fn export(metrics: &crate::metrics::Metrics, s: &Snapshot) {
+    for c in &s.components {
+        for r in &c.regions {
+            metrics.set_scope(c.id.as_str(), r.id.as_str(), r.status);
+        }
+    }
+    metrics.set_open_incidents(s.open.len());
+}
+
+/// Rebuilds on every `changed` notification and every [`REFRESH_EVERY`] until `cancel`.
+pub async fn publish_loop(
+    store: Store,
+    config: Arc<Config>,
+    started_at: Timestamp,
+    changed: Arc<Notify>,
+    metrics: Arc<crate::metrics::Metrics>,
+    tx: watch::Sender<Arc<Published>>,
+    cancel: CancellationToken,
+) {
+    let mut generation = tx.borrow().snapshot.generation;
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = changed.notified() => {}
+            _ = tokio::time::sleep(REFRESH_EVERY) => {}
+        }
+        generation += 1;
+        match Published::build(&store, &config, generation, started_at).await {
+            Ok(p) => {
+                export(&metrics, &p.snapshot);
+                tx.send_replace(Arc::new(p));
+            }
+            Err(e) => tracing::error!(
+                error = format!("{e:#}"),
+                "rebuilding the status page failed"
+            ),
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! The Statuspage v2 JSON API (statuspage-api.md): the same objects, enums and null rules, so
+//! every tool built for Statuspage reads mimic unmodified. A component is a group whose children
+//! are its regions. Bodies are rendered once per snapshot.
+
+use super::snapshot::{ComponentView, RegionView, Snapshot};
+use crate::domain::{ComponentId, Incident, RegionId, Timestamp};
+use serde_json::{json, Value};
+
+/// A stable 12-character lowercase alphanumeric id for `key` (FNV-1a, base 36).
+pub fn stable_id(key: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = [b'0'; 12];
+    for slot in out.iter_mut().rev() {
+        *slot = DIGITS[(h % 36) as usize];
+        h /= 36;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The page id.
+pub fn page_id(s: &Snapshot) -> String {
+    stable_id(&format!("page:{}", s.title))
+}
+
+/// A component group's id.
+pub fn group_id(c: &ComponentId) -> String {
+    stable_id(&format!("component:{c}"))
+}
+
+/// A component-in-region's id.
+pub fn child_id(c: &ComponentId, r: &RegionId) -> String {
+    stable_id(&format!("component:{c}/{r}"))
+}
+
+/// An incident's id: its number, zero-padded to 12 digits.
+pub fn incident_id(n: i64) -> String {
+    format!("{n:012}")
+}
+
+fn time(t: Timestamp) -> String {
+    t.to_rfc3339()
+}
+
+fn opt_time(t: Option<Timestamp>) -> Value {
+    t.map_or(Value::Null, |t| Value::String(t.to_rfc3339()))
+}
+
+/// The `page` object.
+pub fn page(s: &Snapshot) -> Value {
+    json!({
+        "id": page_id(s),
+        "name": s.title,
+        "url": s.public_url,
+        "time_zone": "Etc/UTC",
+        "updated_at": time(s.built_at),
+    })
+}
+
+/// The `status` object.
+pub fn status(s: &Snapshot) -> Value {
+    json!({
+        "indicator": s.overall.indicator.as_str(),
+        "description": s.overall.description(),
+    })
+}
+
+fn group(s: &Snapshot, c: &ComponentView, position: usize) -> Value {
+    json!({
+        "id": group_id(&c.id),
+        "name": c.name,
+        "status": c.status.as_str(),
+        "created_at": time(s.started_at),
+        "updated_at": time(s.built_at),
+        "position": position,
+        "description": c.description,
+        "showcase": false,
+        "start_date": c.regions.iter().filter_map(|r| r.start_date.clone()).min(),
+        "group_id": null,
+        "page_id": page_id(s),
+        "group": true,
+        "only_show_if_degraded": false,
+        "components": c.regions.iter().map(|r| child_id(&c.id, &r.id)).collect::<Vec<_>>(),
+    })
+}
+
+fn child(s: &Snapshot, c: &ComponentView, r: &RegionView, position: usize) -> Value {
+    json!({
+        "id": child_id(&c.id, &r.id),
+        "name": format!("{} — {}", c.name, r.name),
+        "status": r.status.as_str(),
+        "created_at": time(s.started_at),
+        "updated_at": time(s.built_at),
+        "position": position,
+        "description": null,
+        "showcase": true,
+        "start_date": r.start_date,
+        "group_id": group_id(&c.id),
+        "page_id": page_id(s),
+        "group": false,
+        "only_show_if_degraded": false,
+    })
+}
+
+/// Every component: each group followed by its region children.
+pub fn components(s: &Snapshot) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (i, c) in s.components.iter().enumerate() {
+        out.push(group(s, c, i + 1));
+        for (j, r) in c.regions.iter().enumerate() {
+            out.push(child(s, c, r, j + 1));
+        }
+    }
+    out
+}
+
+/// The affected component objects of an incident: each affected group and, of it, the affected
+/// regions (all its regions when none are named).
+fn affected(s: &Snapshot, inc: &Incident) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (i, c) in s.components.iter().enumerate() {
+        if !inc.components.contains(&c.id) {
+            continue;
+        }
+        out.push(group(s, c, i + 1));
+        for (j, r) in c.regions.iter().enumerate() {
+            if inc.regions.is_empty() || inc.regions.contains(&r.id) {
+                out.push(child(s, c, r, j + 1));
+            }
+        }
+    }
+    out
+}
+
+/// An `incident` object, updates newest first.
+pub fn incident(s: &Snapshot, inc: &Incident) -> Value {
+    let id = incident_id(inc.id.0);
+    let updated = inc
+        .updates
+        .last()
+        .map_or(inc.created_at, |u| u.created_at)
+        .max(
+            inc.postmortem
+                .as_ref()
+                .map_or(inc.created_at, |p| p.updated_at),
+        );
+    let updates: Vec<Value> = inc
+        .updates
+        .iter()
+        .rev()
+        .map(|u| {
+            json!({
+                "id": incident_id(u.id),
+                "status": u.status.as_str(),
+                "body": u.body,
+                "incident_id": id,
+                "created_at": time(u.created_at),
+                "updated_at": time(u.created_at),
+                "display_at": time(u.created_at),
+                "affected_components": null,
+                "deliver_notifications": true,
+                "custom_tweet": null,
+                "tweet_id": null,
+            })
+        })
+        .collect();
+    json!({
+        "id": id,
+        "name": inc.title,
+        "status": inc.status.as_str(),
+        "impact": inc.impact.as_str(),
+        "created_at": time(inc.created_at),
+        "updated_at": time(updated),
+        "started_at": time(inc.started_at),
+        "monitoring_at": opt_time(inc.monitoring_at),
+        "resolved_at": opt_time(inc.resolved_at),
+        "shortlink": format!("{}/incidents/{}", s.public_url, inc.id),
+        "page_id": page_id(s),
+        "reminder_intervals": null,
+        "components": affected(s, inc),
+        "incident_updates": updates,
+        "postmortem_body": inc.postmortem.as_ref().map(|p| p.body.clone()),
+        "postmortem_body_last_updated_at": opt_time(inc.postmortem.as_ref().map(|p| p.updated_at)),
+    })
+}
+
+/// Pre-rendered bodies of every `/api/v2` route.
+#[derive(Debug, Clone)]
+pub struct Bodies {
+    /// `summary.json`
+    pub summary: bytes::Bytes,
+    /// `status.json`
+    pub status: bytes::Bytes,
+    /// `components.json`
+    pub components: bytes::Bytes,
+    /// `incidents.json`
+    pub incidents: bytes::Bytes,
+    /// `incidents/unresolved.json`
+    pub unresolved: bytes::Bytes,
+    /// Every `scheduled-maintenances*.json` (mimic has no maintenances yet: always empty).
+    pub maintenances: bytes::Bytes,
+}
+
+impl Bodies {
+    /// Renders every body from `s`.
+    pub fn render(s: &Snapshot) -> Bodies {
+        let page = page(s);
+        let unresolved: Vec<Value> = s
+            .recent
+            .iter()
+            .filter(|i| i.status.is_open())
+            .map(|i| incident(s, i))
+            .collect();
+        let all: Vec<Value> = s.recent.iter().map(|i| incident(s, i)).collect();
+        let body = |v: Value| bytes::Bytes::from(v.to_string());
+        Bodies {
+            summary: body(json!({
+                "page": page,
+                "status": status(s),
+                "components": components(s),
+                "incidents": unresolved,
+                "scheduled_maintenances": [],
+            })),
+            status: body(json!({ "page": page, "status": status(s) })),
+            components: body(json!({ "page": page, "components": components(s) })),
+            incidents: body(json!({ "page": page, "incidents": all })),
+            unresolved: body(json!({ "page": page, "incidents": unresolved })),
+            maintenances: body(json!({ "page": page, "scheduled_maintenances": [] })),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stable_ids_are_twelve_lowercase_alphanumerics_and_stable() {
+        let a = stable_id("component:edge-api");
+        assert_eq!(a.len(), 12);
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert_eq!(a, stable_id("component:edge-api"));
+        assert_ne!(a, stable_id("component:edge-api/eu-west-2"));
+        assert_eq!(incident_id(7), "000000000007");
+    }
+}
