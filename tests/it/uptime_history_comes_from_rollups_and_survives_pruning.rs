@@ -111,13 +111,32 @@ async fn old_runs_are_pruned_while_their_history_stays_on_the_page() {
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     use sqlx::Connection as _;
-    let old_runs: i64 = sqlx::query("select count(*) from run where started_at < ?")
-        .bind(now.as_millis() - 14 * DAY)
-        .fetch_one(&mut conn)
-        .await
-        .map(|r| r.get(0))
-        .unwrap_or(-1);
-    assert_eq!(old_runs, 0, "runs past retention are pruned");
+    // The recorder prunes on its first tick; wait for it rather than guess.
+    let cutoff = now.as_millis() - 14 * DAY;
+    crate::support::app::eventually(
+        "runs past retention pruned",
+        std::time::Duration::from_secs(10),
+        || {
+            let db = db.clone();
+            async move {
+                let mut conn = sqlx::SqliteConnection::connect_with(
+                    &sqlx::sqlite::SqliteConnectOptions::new()
+                        .filename(&db)
+                        .read_only(true),
+                )
+                .await
+                .ok()?;
+                let n: i64 = sqlx::query("select count(*) from run where started_at < ?")
+                    .bind(cutoff)
+                    .fetch_one(&mut conn)
+                    .await
+                    .ok()?
+                    .get(0);
+                (n == 0).then_some(())
+            }
+        },
+    )
+    .await;
     let old_rollup: i64 = sqlx::query(
         "select coalesce(sum(runs), 0) from probe_rollup where bucket = 'day' and bucket_start = ?",
     )
