@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod binary;
+pub mod browser;
 pub mod config;
 pub mod shapes;
 
