@@ -5,7 +5,8 @@
 //!
 //! Run: `cargo bench --bench probe_pipeline` (env `BENCH_SECS`, default 40, sets the window;
 //! `BENCH_EVERY`, default `10s`, the interval: a shorter one shows how much of the per-run cost
-//! is waking up for sparse work rather than the work itself).
+//! is waking up for sparse work rather than the work itself; `BENCH_WARMUP_PERIODS`, default 3,
+//! how many intervals pass before measuring).
 
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Row};
@@ -68,8 +69,14 @@ async fn main() {
     let mut daemon = spawn(&["serve", "--config", &cfg.to_string_lossy()]);
     let db = dir.path().join("bench.db");
 
-    // Warm up for one full period so every probe has run once and connections are pooled.
-    tokio::time::sleep(period + Duration::from_secs(1)).await;
+    // Warm up for three periods: every probe has run, connections are pooled and detection has
+    // settled (a probe's first `successes_to_recover` runs each write its state; after that a
+    // steady probe writes nothing). `BENCH_WARMUP_PERIODS` changes it (1 shows the transient).
+    let warm: u32 = std::env::var("BENCH_WARMUP_PERIODS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    tokio::time::sleep(period * warm + Duration::from_secs(1)).await;
     let count = |from: i64| {
         let db = db.clone();
         async move {

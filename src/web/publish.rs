@@ -17,7 +17,7 @@ use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
 /// Longest the published state lags the clock when nothing changes.
-pub const REFRESH_EVERY: Duration = Duration::from_secs(5);
+pub const REFRESH_EVERY: Duration = Duration::from_secs(30);
 
 /// Everything public, rendered.
 #[derive(Debug)]
