@@ -214,6 +214,11 @@ impl Detector {
         Ok(staged)
     }
 
+    /// Nothing open and nothing troubled at the last evaluation: ticks have nothing to do.
+    pub fn is_idle(&self) -> bool {
+        self.idle
+    }
+
     /// Each component and region's status from the committed states.
     pub fn scope_statuses(&self) -> Vec<((ComponentId, RegionId), ComponentStatus)> {
         let default = ProbeState::default();

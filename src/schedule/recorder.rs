@@ -2,14 +2,16 @@
 //! batches, one transaction per batch, together with everything derived from them (probe
 //! states, incident updates, rollups), so a kill -9 can never separate a run from its
 //! consequences. A batch is flushed when it is full or `FLUSH_EVERY` after its first run
-//! arrived. Between batches it ticks the detector for time-driven steps, charges scope status
+//! arrived. Probe rollups are summed in memory and written once a minute with a watermark; at
+//! start the runs after the watermark are folded from the raw runs, so they are exact too. Between batches it ticks the detector for time-driven steps, charges scope status
 //! time to the uptime rollups, and prunes old runs. When every sender is gone it drains what is
 //! queued and stops, so a graceful shutdown loses no run.
 
 use crate::domain::{RunRecord, Timestamp};
 use crate::incident::service::Detector;
-use crate::rollup::{fold_runs, Bucket, ScopeClock};
+use crate::rollup::{fold_runs, Bucket, ProbeKey, RunCounts, ScopeClock};
 use crate::store::{rollups, runs, Store};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
@@ -23,6 +25,9 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
 pub const TICK_EVERY: Duration = Duration::from_millis(250);
 /// How often scope status time is charged to the uptime rollups.
 pub const ACCOUNT_EVERY: Duration = Duration::from_secs(1);
+/// How often probe rollups gathered in memory are written (with the watermark that lets a
+/// restart fold the rest from raw runs).
+pub const ROLLUP_FLUSH_EVERY: Duration = Duration::from_secs(60);
 /// How often old runs and rollups are pruned.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Hourly rollups are kept this long (the daily ones hold the 90-day history).
@@ -72,6 +77,9 @@ async fn record(
     let mut clock = ScopeClock::default();
     let mut last_account: Option<tokio::time::Instant> = None;
     let mut last_prune: Option<tokio::time::Instant> = None;
+    catch_up_rollups(&store).await?;
+    let mut pending: BTreeMap<ProbeKey, RunCounts> = BTreeMap::new();
+    let mut last_flush = tokio::time::Instant::now();
     loop {
         tokio::select! {
             first = rx.recv() => {
@@ -86,7 +94,6 @@ async fn record(
                 }
                 let mut tx = store.begin_write().await?;
                 runs::insert_runs(&mut tx, &batch).await?;
-                rollups::add_probe_rollups(&mut tx, &fold_runs(&batch)).await?;
                 let staged = detector.ingest(&mut tx, &batch, Timestamp::now()).await?;
                 tx.commit().await?;
                 let changed = staged.changed();
@@ -95,6 +102,9 @@ async fn record(
                     options.changed.notify_one();
                 }
                 options.metrics.observe_runs(&batch);
+                for (k, v) in fold_runs(&batch) {
+                    pending.entry(k).or_default().merge(&v);
+                }
                 stored += batch.len() as u64;
                 tracing::trace!(batch = batch.len(), "stored runs");
                 batch.clear();
@@ -102,14 +112,27 @@ async fn record(
             _ = tick.tick() => {
                 let now = Timestamp::now();
                 let mono = tokio::time::Instant::now();
+                let account = last_account.is_none_or(|t| mono.duration_since(t) >= ACCOUNT_EVERY);
+                let flush = mono.duration_since(last_flush) >= ROLLUP_FLUSH_EVERY;
+                if detector.is_idle() && !account && !flush {
+                    continue;
+                }
                 let mut tx = store.begin_write().await?;
                 let staged = detector.tick(&mut tx, now).await?;
-                if last_account.is_none_or(|t| mono.duration_since(t) >= ACCOUNT_EVERY) {
+                if account {
                     let deltas = clock.advance(now, detector.scope_statuses());
                     rollups::add_scope_rollups(&mut tx, &deltas).await?;
                     last_account = Some(mono);
                 }
+                if flush {
+                    rollups::add_probe_rollups(&mut tx, &pending).await?;
+                    rollups::advance_rollup_watermark(&mut tx).await?;
+                }
                 tx.commit().await?;
+                if flush {
+                    pending.clear();
+                    last_flush = mono;
+                }
                 let changed = staged.changed();
                 detector.apply(staged);
                 if changed {
@@ -125,8 +148,28 @@ async fn record(
     let mut tx = store.begin_write().await?;
     let deltas = clock.advance(Timestamp::now(), detector.scope_statuses());
     rollups::add_scope_rollups(&mut tx, &deltas).await?;
+    rollups::add_probe_rollups(&mut tx, &pending).await?;
+    rollups::advance_rollup_watermark(&mut tx).await?;
     tx.commit().await?;
     Ok(stored)
+}
+
+/// Folds runs stored after the rollup watermark (a kill -9 left them unrolled) into the probe
+/// rollups, in one transaction with the new watermark.
+async fn catch_up_rollups(store: &Store) -> Result<(), crate::store::Error> {
+    let mut tx = store.begin_write().await?;
+    let mark = rollups::rollup_watermark(&mut tx).await?;
+    let missed = runs::runs_after(&mut tx, mark).await?;
+    if !missed.is_empty() {
+        rollups::add_probe_rollups(&mut tx, &fold_runs(&missed)).await?;
+        tracing::info!(
+            runs = missed.len(),
+            "folded runs a previous run left out of the rollups"
+        );
+    }
+    rollups::advance_rollup_watermark(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Drops raw runs older than `retention` and rollups past their keep time, in small

@@ -135,3 +135,26 @@ pub async fn prune_rollups(
     .rows_affected();
     Ok(a + s)
 }
+
+/// The newest run id already folded into the probe rollups.
+pub async fn rollup_watermark(conn: &mut SqliteConnection) -> Result<i64, Error> {
+    Ok(
+        sqlx::query_scalar!("select last_run_id from rollup_watermark where watermark_id = 1")
+            .fetch_optional(&mut *conn)
+            .await?
+            .unwrap_or(0),
+    )
+}
+
+/// Moves the watermark to the newest stored run; returns it.
+pub async fn advance_rollup_watermark(conn: &mut SqliteConnection) -> Result<i64, Error> {
+    let last = sqlx::query_scalar!(
+        r#"insert into rollup_watermark (watermark_id, last_run_id)
+           select 1, coalesce(max(run_id), 0) from run where true
+           on conflict (watermark_id) do update set last_run_id = excluded.last_run_id
+           returning last_run_id as "last_run_id!: i64""#
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(last)
+}

@@ -42,22 +42,28 @@ pub async fn recent_runs(
     region: &RegionId,
     limit: i64,
 ) -> Result<Vec<RunRecord>, Error> {
-    let rows = sqlx::query!(
-        r#"select probe_id as "probe_id: ProbeId", component_id as "component_id: ComponentId",
-                  region_id as "region_id: RegionId", shape_id as "shape_id: ShapeId",
-                  due_at, started_at, lateness_us, latency_us, status_code,
-                  outcome as "outcome: RunOutcome", message, excerpt
-           from run where probe_id = ? and region_id = ?
-           order by started_at desc, run_id desc limit ?"#,
-        probe,
-        region,
-        limit
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| RunRecord {
+    recent_runs_of(conn, probe, Some(region), limit).await
+}
+
+/// A stored run as read back.
+struct RunRow {
+    probe_id: ProbeId,
+    component_id: ComponentId,
+    region_id: RegionId,
+    shape_id: ShapeId,
+    due_at: i64,
+    started_at: i64,
+    lateness_us: i64,
+    latency_us: i64,
+    status_code: Option<i64>,
+    outcome: RunOutcome,
+    message: String,
+    excerpt: String,
+}
+
+impl From<RunRow> for RunRecord {
+    fn from(r: RunRow) -> Self {
+        RunRecord {
             probe: r.probe_id,
             component: r.component_id,
             region: r.region_id,
@@ -70,8 +76,8 @@ pub async fn recent_runs(
             outcome: r.outcome,
             message: r.message,
             excerpt: r.excerpt,
-        })
-        .collect())
+        }
+    }
 }
 
 /// The newest runs of one probe, in one region or all, newest first.
@@ -81,7 +87,8 @@ pub async fn recent_runs_of(
     region: Option<&RegionId>,
     limit: i64,
 ) -> Result<Vec<RunRecord>, Error> {
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        RunRow,
         r#"select probe_id as "probe_id: ProbeId", component_id as "component_id: ComponentId",
                   region_id as "region_id: RegionId", shape_id as "shape_id: ShapeId",
                   due_at, started_at, lateness_us, latency_us, status_code,
@@ -94,23 +101,26 @@ pub async fn recent_runs_of(
     )
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| RunRecord {
-            probe: r.probe_id,
-            component: r.component_id,
-            region: r.region_id,
-            shape: r.shape_id,
-            due_at: Timestamp::from_millis(r.due_at),
-            started_at: Timestamp::from_millis(r.started_at),
-            lateness_us: r.lateness_us,
-            latency_us: r.latency_us,
-            status: r.status_code.and_then(|s| u16::try_from(s).ok()),
-            outcome: r.outcome,
-            message: r.message,
-            excerpt: r.excerpt,
-        })
-        .collect())
+    Ok(rows.into_iter().map(RunRecord::from).collect())
+}
+
+/// Runs stored after `after_run_id`, oldest first (to fold them into rollups after a crash).
+pub async fn runs_after(
+    conn: &mut SqliteConnection,
+    after_run_id: i64,
+) -> Result<Vec<RunRecord>, Error> {
+    let rows = sqlx::query_as!(
+        RunRow,
+        r#"select probe_id as "probe_id: ProbeId", component_id as "component_id: ComponentId",
+                  region_id as "region_id: RegionId", shape_id as "shape_id: ShapeId",
+                  due_at, started_at, lateness_us, latency_us, status_code,
+                  outcome as "outcome: RunOutcome", message, excerpt
+           from run where run_id > ? order by run_id"#,
+        after_run_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(RunRecord::from).collect())
 }
 
 /// How many runs are stored (for tests, metrics and the bench).

@@ -82,6 +82,20 @@ async fn after_kill_9_and_restart_the_same_incident_continues_and_still_moves_on
     first.kill().unwrap_or_else(|e| panic!("kill -9: {e}"));
     first.wait().unwrap_or_else(|e| panic!("{e}"));
     let before = incidents(&db).await;
+    let killed_runs: i64 = {
+        let mut conn = SqliteConnectOptions::new()
+            .filename(&db)
+            .read_only(true)
+            .connect()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query("select count(*) from run")
+            .fetch_one(&mut conn)
+            .await
+            .map(|r| r.get(0))
+            .unwrap_or(0)
+    };
+    assert!(killed_runs > 0);
     assert_eq!(before.len(), 1);
     assert_eq!(before[0].1, "investigating");
     assert_eq!(before[0].2, 1, "one opening update");
@@ -108,6 +122,31 @@ async fn after_kill_9_and_restart_the_same_incident_continues_and_still_moves_on
     })
     .await;
     assert_eq!(incidents(&db).await[0].0, before[0].0);
+
+    // The restart folded the runs the killed daemon had not yet rolled up: none is missing.
+    let mut conn = SqliteConnectOptions::new()
+        .filename(&db)
+        .read_only(true)
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let row = sqlx::query(
+        "select (select last_run_id from rollup_watermark),
+                (select count(*) from run where run_id <= (select last_run_id from rollup_watermark)),
+                (select coalesce(sum(runs), 0) from probe_rollup where bucket = 'day')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (mark, below, rolled): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    assert!(
+        mark >= killed_runs,
+        "the first daemon's {killed_runs} runs are behind the watermark"
+    );
+    assert_eq!(
+        rolled, below,
+        "rollups hold exactly the runs up to the watermark"
+    );
     second.kill().unwrap_or_else(|e| panic!("{e}"));
     second.wait().unwrap_or_else(|e| panic!("{e}"));
 }

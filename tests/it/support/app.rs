@@ -123,13 +123,14 @@ impl TestApp {
         }
     }
 
-    /// Stops the daemon and waits for it to flush.
-    pub async fn stop(self) {
+    /// Stops the daemon and waits for it to flush; returns its config (keeping its folder).
+    pub async fn stop(self) -> TestConfig {
         self.cancel.cancel();
         self.handle
             .await
             .unwrap_or_else(|e| panic!("{e}"))
             .unwrap_or_else(|e| panic!("{e:#}"));
+        self.cfg
     }
 }
 
