@@ -1,6 +1,8 @@
 //! Judges an answer against a probe's expectations: status codes, JSON paths, latency.
 
+use super::json_walk::walk;
 use crate::domain::RunOutcome;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::fmt;
 use std::time::Duration;
@@ -54,6 +56,11 @@ impl JsonPath {
             text: text.trim().to_owned(),
             steps,
         })
+    }
+
+    /// The steps of this path.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
     }
 
     /// The value at this path, if present.
@@ -120,18 +127,25 @@ impl Expectation {
             );
         }
         if !self.json_has.is_empty() || !self.json_equals.is_empty() {
-            let json: Value = match serde_json::from_slice(body) {
+            // Validated once as a borrowed raw value, then walked per path: the document is
+            // never built (see `json_walk`).
+            let json: &RawValue = match std::str::from_utf8(body)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_str(t).map_err(|e| e.to_string()))
+            {
                 Ok(v) => v,
                 Err(e) => return fail(RunOutcome::InvalidJson, format!("body is not JSON: {e}")),
             };
             for path in &self.json_has {
-                if path.lookup(&json).is_none() {
+                if walk(json, path.steps()).is_none() {
                     return fail(RunOutcome::Assertion, format!("JSON has no {path}"));
                 }
             }
             for (path, want) in &self.json_equals {
-                match path.lookup(&json) {
-                    Some(got) if got == want => {}
+                let found = walk(json, path.steps())
+                    .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok());
+                match found {
+                    Some(got) if &got == want => {}
                     Some(got) => {
                         return fail(
                             RunOutcome::Assertion,

@@ -4,6 +4,7 @@
 pub mod assert;
 pub mod catalog;
 pub mod json_text;
+pub mod json_walk;
 pub mod render;
 pub mod request;
 pub mod runner;

@@ -149,7 +149,8 @@ async fn exchange(
         .get(reqwest::header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .map(|s| s.trim().to_ascii_lowercase());
-    let mut body = Vec::new();
+    let expected = resp.content_length().unwrap_or(0).min(cap as u64) as usize;
+    let mut body = Vec::with_capacity(expected);
     while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e, Some(status)))? {
         if body.len() + chunk.len() > cap {
             return Err(too_large(status));

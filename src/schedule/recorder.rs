@@ -24,7 +24,7 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
 /// How often the detector looks at the clock when no run arrives (quiet periods, settling).
 pub const TICK_EVERY: Duration = Duration::from_millis(250);
 /// How often scope status time is charged to the uptime rollups.
-pub const ACCOUNT_EVERY: Duration = Duration::from_secs(1);
+pub const ACCOUNT_EVERY: Duration = Duration::from_secs(5);
 /// How often probe rollups gathered in memory are written (with the watermark that lets a
 /// restart fold the rest from raw runs).
 pub const ROLLUP_FLUSH_EVERY: Duration = Duration::from_secs(60);
