@@ -88,11 +88,7 @@ pub async fn open(store: &Store, o: &Opening, now: Timestamp) -> Result<Incident
         now,
     )
     .await?;
-    let inc = incidents::get_incident(&mut tx, id)
-        .await?
-        .ok_or(ActionError::NotFound(id))?;
-    tx.commit().await?;
-    Ok(inc)
+    finish(tx, id).await
 }
 
 /// Posts an update with any status except `postmortem`; the person now owns the status.
@@ -105,15 +101,9 @@ pub async fn post_update(
     now: Timestamp,
 ) -> Result<Incident, ActionError> {
     let mut tx = store.begin_write().await?;
-    if incidents::get_incident(&mut tx, id).await?.is_none() {
-        return Err(ActionError::NotFound(id));
-    }
+    require(&mut tx, id).await?;
     incidents::insert_update(&mut tx, id, status, body, author, Actor::Person, now).await?;
-    let inc = incidents::get_incident(&mut tx, id)
-        .await?
-        .ok_or(ActionError::NotFound(id))?;
-    tx.commit().await?;
-    Ok(inc)
+    finish(tx, id).await
 }
 
 /// Edits title, impact and affected components or regions.
@@ -124,9 +114,7 @@ pub async fn edit(
     now: Timestamp,
 ) -> Result<Incident, ActionError> {
     let mut tx = store.begin_write().await?;
-    if incidents::get_incident(&mut tx, id).await?.is_none() {
-        return Err(ActionError::NotFound(id));
-    }
+    require(&mut tx, id).await?;
     incidents::edit_incident(
         &mut tx,
         id,
@@ -137,11 +125,7 @@ pub async fn edit(
         now,
     )
     .await?;
-    let inc = incidents::get_incident(&mut tx, id)
-        .await?
-        .ok_or(ActionError::NotFound(id))?;
-    tx.commit().await?;
-    Ok(inc)
+    finish(tx, id).await
 }
 
 /// Publishes the postmortem of a resolved incident (or replaces it).
@@ -153,9 +137,7 @@ pub async fn publish_postmortem(
     now: Timestamp,
 ) -> Result<Incident, ActionError> {
     let mut tx = store.begin_write().await?;
-    let Some(inc) = incidents::get_incident(&mut tx, id).await? else {
-        return Err(ActionError::NotFound(id));
-    };
+    let inc = require(&mut tx, id).await?;
     if inc.status.is_open() {
         return Err(ActionError::Conflict(format!(
             "incident {id} is still {}: resolve it before publishing a postmortem",
@@ -163,9 +145,21 @@ pub async fn publish_postmortem(
         )));
     }
     incidents::upsert_postmortem(&mut tx, id, body, author, now).await?;
-    let inc = incidents::get_incident(&mut tx, id)
+    finish(tx, id).await
+}
+
+type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+
+/// The incident, or `NotFound`.
+async fn require(tx: &mut Tx, id: IncidentId) -> Result<Incident, ActionError> {
+    incidents::get_incident(tx, id)
         .await?
-        .ok_or(ActionError::NotFound(id))?;
+        .ok_or(ActionError::NotFound(id))
+}
+
+/// Reads the incident as changed, then commits.
+async fn finish(mut tx: Tx, id: IncidentId) -> Result<Incident, ActionError> {
+    let inc = require(&mut tx, id).await?;
     tx.commit().await?;
     Ok(inc)
 }

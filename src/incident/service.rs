@@ -397,16 +397,7 @@ impl Detector {
                 )
                 .await?;
                 let body = text::opening(name, &infos, others_fine);
-                incidents::insert_update(
-                    conn,
-                    id,
-                    IncidentStatus::Investigating,
-                    &body,
-                    DETECTOR_AUTHOR,
-                    Actor::Detector,
-                    now,
-                )
-                .await?;
+                say(conn, id, IncidentStatus::Investigating, &body, now).await?;
                 tracing::warn!(incident = %id, component = %component, "opened an incident");
             }
             (Step::Grow { status, added }, Some(inc)) => {
@@ -423,45 +414,18 @@ impl Detector {
             }
             (Step::Recovered, Some(inc)) => {
                 let body = text::recovered(name);
-                incidents::insert_update(
-                    conn,
-                    inc.id,
-                    IncidentStatus::Monitoring,
-                    &body,
-                    DETECTOR_AUTHOR,
-                    Actor::Detector,
-                    now,
-                )
-                .await?;
+                say(conn, inc.id, IncidentStatus::Monitoring, &body, now).await?;
             }
             (Step::Resolve { duration }, Some(inc)) => {
                 let quiet = self.rules.resolve_after_quiet;
                 let body = text::resolved(name, quiet, duration);
-                incidents::insert_update(
-                    conn,
-                    inc.id,
-                    IncidentStatus::Resolved,
-                    &body,
-                    DETECTOR_AUTHOR,
-                    Actor::Detector,
-                    now,
-                )
-                .await?;
+                say(conn, inc.id, IncidentStatus::Resolved, &body, now).await?;
                 tracing::info!(incident = %inc.id, "resolved an incident");
             }
             (Step::Relapse, Some(inc)) => {
                 let infos = self.infos(&troubled, &signal.failing, staged);
                 let body = text::relapse(name, &infos);
-                incidents::insert_update(
-                    conn,
-                    inc.id,
-                    IncidentStatus::Investigating,
-                    &body,
-                    DETECTOR_AUTHOR,
-                    Actor::Detector,
-                    now,
-                )
-                .await?;
+                say(conn, inc.id, IncidentStatus::Investigating, &body, now).await?;
                 self.note_announced(conn, inc, &troubled, now).await?;
             }
             (_, None) => {}
@@ -524,6 +488,26 @@ impl Detector {
         out.sort_by(|a, b| (&a.label, &a.region).cmp(&(&b.label, &b.region)));
         out
     }
+}
+
+/// Posts an update as the detector.
+async fn say(
+    conn: &mut SqliteConnection,
+    id: crate::domain::IncidentId,
+    status: IncidentStatus,
+    body: &str,
+    now: Timestamp,
+) -> Result<(), Error> {
+    incidents::insert_update(
+        conn,
+        id,
+        status,
+        body,
+        DETECTOR_AUTHOR,
+        Actor::Detector,
+        now,
+    )
+    .await
 }
 
 /// The lifecycle's view of a stored incident.

@@ -2,6 +2,7 @@
 //! alternating runs through the detector and a real SQLite file open nothing, while three
 //! failures in a row do.
 
+use crate::support::config::IDENT;
 use crate::support::{config::TestConfig, emulator, REGIONS};
 use mimic::domain::{ComponentId, ProbeId, RegionId, RunOutcome, RunRecord, ShapeId, Timestamp};
 use mimic::incident::service::Detector;
@@ -52,12 +53,7 @@ async fn feed(store: &Store, detector: &mut Detector, runs: &[RunRecord], now: T
 async fn a_region_failing_every_other_run_for_200_runs_opens_no_incident() {
     let emu = emulator(&REGIONS).await;
     let cfg = TestConfig::new(&emu, &["eu-west-2"])
-        .probe(
-            "go-identify",
-            "flagsmith.go.identify",
-            "200ms",
-            "vars = { identifier = \"mimic-probe\" }",
-        )
+        .probe("go-identify", "flagsmith.go.identify", "200ms", IDENT)
         .detect(3, 3, "10m");
     let config = cfg.load();
     let store = Store::open(&config.server.database)

@@ -3,6 +3,7 @@
 //! new incident.
 
 use crate::support::app::{eventually, status, TestApp};
+use crate::support::config::IDENT;
 use crate::support::{config::TestConfig, emulator, Fault, REGIONS};
 use reqwest::Method;
 use serde_json::json;
@@ -12,21 +13,12 @@ use std::time::Duration;
 async fn identified_by_a_person_stands_and_a_person_resolved_incident_stays_closed() {
     let emu = emulator(&REGIONS).await;
     let cfg = TestConfig::new(&emu, &REGIONS)
-        .probe(
-            "go-identify",
-            "flagsmith.go.identify",
-            "200ms",
-            "vars = { identifier = \"mimic-probe\" }",
-        )
+        .probe("go-identify", "flagsmith.go.identify", "200ms", IDENT)
         .detect(3, 3, "1s");
     let app = TestApp::spawn(cfg).await;
     emu.set_fault(None, Fault::RequireTraitsKey)
         .unwrap_or_else(|e| panic!("{e}"));
-    let id = app
-        .wait_for("an incident", Duration::from_secs(10), |l| {
-            l.first().and_then(|i| i["id"].as_i64())
-        })
-        .await;
+    let id = app.first_incident_id().await;
 
     let a = app
         .admin(

@@ -4,6 +4,7 @@
 //! and quotes the evidence.
 
 use crate::support::app::{bodies, status, TestApp};
+use crate::support::config::IDENT;
 use crate::support::{config::TestConfig, emulator, Fault, REGIONS};
 use std::time::{Duration, Instant};
 
@@ -13,16 +14,15 @@ const FAILURES_TO_OPEN: u64 = 3;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_traits_key_regression_opens_one_incident_naming_the_go_sdk_in_every_region() {
     let emu = emulator(&REGIONS).await;
-    let ident = "vars = { identifier = \"mimic-probe\" }";
     let cfg = TestConfig::new(&emu, &REGIONS)
-        .probe("go-identify", "flagsmith.go.identify", "200ms", ident)
+        .probe("go-identify", "flagsmith.go.identify", "200ms", IDENT)
         .probe(
             "python-identify",
             "flagsmith.python.identify",
             "200ms",
-            ident,
+            IDENT,
         )
-        .probe("node-identify", "flagsmith.nodejs.identify", "200ms", ident)
+        .probe("node-identify", "flagsmith.nodejs.identify", "200ms", IDENT)
         .probe("go-flags", "flagsmith.go.flags", "200ms", "")
         .detect(FAILURES_TO_OPEN as u32, 3, "10m");
     let app = TestApp::spawn(cfg).await;

@@ -3,6 +3,7 @@
 //! API opens an "Elevated latency" incident rather than an error one. Driven through the
 //! detector with a real SQLite file and a made-up clock, so a minute takes no time.
 
+use crate::support::config::IDENT;
 use crate::support::{config::TestConfig, emulator, REGIONS};
 use mimic::domain::{ComponentId, ProbeId, RegionId, RunOutcome, RunRecord, ShapeId, Timestamp};
 use mimic::incident::service::Detector;
@@ -106,10 +107,9 @@ impl Harness {
 
 async fn config() -> TestConfig {
     let emu = emulator(&REGIONS).await;
-    let ident = "vars = { identifier = \"mimic-probe\" }";
     TestConfig::new(&emu, &REGIONS)
-        .probe("go-identify", "flagsmith.go.identify", "1s", ident)
-        .probe("python-identify", "flagsmith.python.identify", "1s", ident)
+        .probe("go-identify", "flagsmith.go.identify", "1s", IDENT)
+        .probe("python-identify", "flagsmith.python.identify", "1s", IDENT)
         .detect(3, 3, "10m")
 }
 

@@ -5,8 +5,8 @@
 
 use crate::support::app::TestApp;
 use crate::support::browser::{chromium, console_errors, dump_dom, screenshot};
+use crate::support::config::IDENT;
 use crate::support::{config::TestConfig, emulator, Fault, REGIONS};
-use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_and_the_incident_render_in_chromium_with_a_clean_console() {
@@ -19,24 +19,19 @@ async fn the_page_and_the_incident_render_in_chromium_with_a_clean_console() {
         return;
     };
     let emu = emulator(&REGIONS).await;
-    let ident = "vars = { identifier = \"mimic-probe\" }";
     let cfg = TestConfig::new(&emu, &REGIONS)
-        .probe("go-identify", "flagsmith.go.identify", "200ms", ident)
+        .probe("go-identify", "flagsmith.go.identify", "200ms", IDENT)
         .probe(
             "python-identify",
             "flagsmith.python.identify",
             "200ms",
-            ident,
+            IDENT,
         )
         .probe("python-flags", "flagsmith.python.flags", "200ms", "");
     let app = TestApp::spawn(cfg).await;
     emu.set_fault(None, Fault::RequireTraitsKey)
         .unwrap_or_else(|e| panic!("{e}"));
-    let id = app
-        .wait_for("an incident", Duration::from_secs(10), |l| {
-            l.first().and_then(|i| i["id"].as_i64())
-        })
-        .await;
+    let id = app.first_incident_id().await;
     app.admin(
         reqwest::Method::POST,
         &format!("/api/admin/incidents/{id}/updates"),

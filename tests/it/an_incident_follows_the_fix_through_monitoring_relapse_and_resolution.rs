@@ -4,15 +4,15 @@
 //! duration.
 
 use crate::support::app::{bodies, status, TestApp};
+use crate::support::config::IDENT;
 use crate::support::{config::TestConfig, emulator, Fault, REGIONS};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn monitoring_then_relapse_in_one_region_then_resolved_after_the_quiet_period() {
     let emu = emulator(&REGIONS).await;
-    let ident = "vars = { identifier = \"mimic-probe\" }";
     let cfg = TestConfig::new(&emu, &REGIONS)
-        .probe("go-identify", "flagsmith.go.identify", "200ms", ident)
+        .probe("go-identify", "flagsmith.go.identify", "200ms", IDENT)
         .probe("python-flags", "flagsmith.python.flags", "200ms", "")
         .detect(3, 3, "3s");
     let app = TestApp::spawn(cfg).await;

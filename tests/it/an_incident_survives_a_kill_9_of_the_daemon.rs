@@ -2,6 +2,7 @@
 //! incident continues: no duplicate incident, no repeated update, and the next transition
 //! (`monitoring` once the fault clears) still happens.
 
+use crate::support::config::IDENT;
 use crate::support::{binary, config::TestConfig, emulator, Fault, REGIONS};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Row};
@@ -62,12 +63,7 @@ fn serve(config: &Path) -> Child {
 async fn after_kill_9_and_restart_the_same_incident_continues_and_still_moves_on() {
     let emu = emulator(&REGIONS).await;
     let cfg = TestConfig::new(&emu, &REGIONS)
-        .probe(
-            "go-identify",
-            "flagsmith.go.identify",
-            "200ms",
-            "vars = { identifier = \"mimic-probe\" }",
-        )
+        .probe("go-identify", "flagsmith.go.identify", "200ms", IDENT)
         .probe("python-flags", "flagsmith.python.flags", "200ms", "")
         .detect(3, 3, "10m");
     let path = cfg.write();

@@ -3,9 +3,9 @@
 //! Prometheus text parser and counts runs, failures and open incidents.
 
 use crate::support::app::TestApp;
+use crate::support::config::IDENT;
 use crate::support::{config::TestConfig, emulator, Fault, REGIONS};
 use std::io::BufRead;
-use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn atom_rss_and_metrics_parse_and_say_what_happened() {
@@ -14,16 +14,12 @@ async fn atom_rss_and_metrics_parse_and_say_what_happened() {
         "go-identify",
         "flagsmith.go.identify",
         "200ms",
-        "vars = { identifier = \"mimic-probe\" }",
+        IDENT,
     );
     let app = TestApp::spawn(cfg).await;
     emu.set_fault(None, Fault::RequireTraitsKey)
         .unwrap_or_else(|e| panic!("{e}"));
-    let id = app
-        .wait_for("an incident", Duration::from_secs(10), |l| {
-            l.first().and_then(|i| i["id"].as_i64())
-        })
-        .await;
+    let id = app.first_incident_id().await;
     app.admin(
         reqwest::Method::POST,
         &format!("/api/admin/incidents/{id}/updates"),

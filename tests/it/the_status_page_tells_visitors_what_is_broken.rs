@@ -4,19 +4,14 @@
 //! leaves "current" for the past week and the history.
 
 use crate::support::app::{status, TestApp};
+use crate::support::config::IDENT;
 use crate::support::{config::TestConfig, emulator, Fault, REGIONS};
-use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn during_and_after_an_outage_the_page_says_what_is_broken_where() {
     let emu = emulator(&REGIONS).await;
     let cfg = TestConfig::new(&emu, &REGIONS)
-        .probe(
-            "go-identify",
-            "flagsmith.go.identify",
-            "200ms",
-            "vars = { identifier = \"mimic-probe\" }",
-        )
+        .probe("go-identify", "flagsmith.go.identify", "200ms", IDENT)
         .detect(3, 3, "1s");
     let app = TestApp::spawn(cfg).await;
     let calm = app
@@ -29,11 +24,7 @@ async fn during_and_after_an_outage_the_page_says_what_is_broken_where() {
 
     emu.set_fault(Some("eu-west-2"), Fault::RequireTraitsKey)
         .unwrap_or_else(|e| panic!("{e}"));
-    let id = app
-        .wait_for("an incident", Duration::from_secs(10), |l| {
-            l.first().and_then(|i| i["id"].as_i64())
-        })
-        .await;
+    let id = app.first_incident_id().await;
     let page = app
         .page_until("/", "the outage", |b| b.contains("Current incidents"))
         .await;

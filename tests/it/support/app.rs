@@ -198,3 +198,13 @@ impl TestApp {
         }
     }
 }
+
+impl TestApp {
+    /// Waits (up to 10 s) for the first incident and returns its number.
+    pub async fn first_incident_id(&self) -> i64 {
+        self.wait_for("an incident", Duration::from_secs(10), |l| {
+            l.first().and_then(|i| i["id"].as_i64())
+        })
+        .await
+    }
+}

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 /// The admin token every test config sets.
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
+/// Probe variables for identify shapes: a fixed identifier, no traits.
+pub const IDENT: &str = "vars = { identifier = \"mimic-probe\" }";
+
 /// A config under construction plus the temporary folder it lives in.
 pub struct TestConfig {
     /// The folder holding the config and the database.
