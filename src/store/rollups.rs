@@ -158,3 +158,39 @@ pub async fn advance_rollup_watermark(conn: &mut SqliteConnection) -> Result<i64
     .await?;
     Ok(last)
 }
+
+/// Hourly run counters per probe and region since `since`, summed.
+pub async fn probe_counts_since(
+    conn: &mut SqliteConnection,
+    since: Timestamp,
+) -> Result<Vec<(crate::domain::ProbeId, RegionId, RunCounts)>, Error> {
+    let since = since.as_millis();
+    let rows = sqlx::query!(
+        r#"select probe_id as "probe_id: crate::domain::ProbeId", region_id as "region_id: RegionId",
+                  sum(runs) as "runs!: i64", sum(failures) as "failures!: i64",
+                  sum(degraded) as "degraded!: i64",
+                  sum(l0) as "l0!: i64", sum(l1) as "l1!: i64", sum(l2) as "l2!: i64",
+                  sum(l3) as "l3!: i64", sum(l4) as "l4!: i64", sum(l5) as "l5!: i64",
+                  sum(l6) as "l6!: i64", sum(l7) as "l7!: i64", sum(l8) as "l8!: i64",
+                  sum(l9) as "l9!: i64", sum(l10) as "l10!: i64", sum(l11) as "l11!: i64"
+           from probe_rollup where bucket = 'hour' and bucket_start >= ?
+           group by probe_id, region_id"#,
+        since
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let counts = RunCounts {
+                runs: r.runs,
+                failures: r.failures,
+                degraded: r.degraded,
+                latency: [
+                    r.l0, r.l1, r.l2, r.l3, r.l4, r.l5, r.l6, r.l7, r.l8, r.l9, r.l10, r.l11,
+                ],
+            };
+            (r.probe_id, r.region_id, counts)
+        })
+        .collect())
+}

@@ -7,7 +7,8 @@ use crate::domain::{
     ComponentId, Impact, Incident, IncidentId, IncidentStatus, ProbeId, RegionId, Timestamp,
 };
 use crate::incident::people::{self, Edit, Opening};
-use crate::store::{incidents, probe_states, runs};
+use crate::rollup::RunCounts;
+use crate::store::{incidents, probe_states, rollups, runs};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, StatusCode};
@@ -343,9 +344,20 @@ async fn list_probes(State(state): State<AppState>) -> Result<Json<Value>, WebEr
         .into_iter()
         .map(|s| ((s.probe, s.region), s.state))
         .collect();
+    let day_ago = Timestamp::from_millis(Timestamp::now().as_millis() - 86_400_000);
+    let counts: HashMap<(ProbeId, RegionId), RunCounts> =
+        rollups::probe_counts_since(&mut conn, day_ago)
+            .await?
+            .into_iter()
+            .map(|(p, r, c)| ((p, r), c))
+            .collect();
     let mut out = Vec::new();
     for p in &state.config.probes {
         for r in &p.regions {
+            let day = counts
+                .get(&(p.id.clone(), r.clone()))
+                .cloned()
+                .unwrap_or_default();
             let mut s = stored
                 .get(&(p.id.clone(), r.clone()))
                 .cloned()
@@ -377,6 +389,13 @@ async fn list_probes(State(state): State<AppState>) -> Result<Json<Value>, WebEr
                 "consecutive_successes": s.health.consecutive_successes,
                 "failing_since": s.health.failing_since.map(Timestamp::to_rfc3339),
                 "last_run": s.last_run.as_ref().map(summary),
+                "last_24h": {
+                    "runs": day.runs,
+                    "failures": day.failures,
+                    "degraded": day.degraded,
+                    "latency_p50_ms": day.quantile_ms(0.50),
+                    "latency_p95_ms": day.quantile_ms(0.95),
+                },
                 "last_failure": s.last_failure.as_ref().map(summary),
             }));
         }

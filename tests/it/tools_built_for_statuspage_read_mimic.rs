@@ -256,6 +256,17 @@ async fn every_v2_route_has_the_statuspage_shape() {
         keys(&v["page"], &PAGE_KEYS, route);
     }
 
+    // The history pages through all 53, newest first, 25 a page, grouped by month.
+    let (_, _, first) = app.get("/history").await;
+    assert_eq!(first.matches("<article").count(), 25);
+    assert!(first.contains("Incident 52") && first.contains("Older"));
+    assert!(!first.contains("Newer"));
+    let (_, _, last) = app.get("/history?page=3").await;
+    assert_eq!(last.matches("<article").count(), 3);
+    assert!(last.contains("Incident 0") && last.contains("Newer") && !last.contains("Older"));
+    let (code, _, _) = app.get("/history?page=banana").await;
+    assert_eq!(code, 200, "a bad page number shows the first page");
+
     // A client holding the current ETag pays for nothing.
     let (_, headers, _) = app.get("/api/v2/status.json").await;
     let etag = headers

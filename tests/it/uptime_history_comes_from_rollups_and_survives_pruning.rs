@@ -171,7 +171,7 @@ async fn old_runs_are_pruned_while_their_history_stays_on_the_page() {
         }
     })
     .await;
-    let _kept = app.stop().await;
+    let kept = app.stop().await;
     let mut conn = sqlx::SqliteConnection::connect_with(
         &sqlx::sqlite::SqliteConnectOptions::new()
             .filename(&db)
@@ -196,4 +196,20 @@ async fn old_runs_are_pruned_while_their_history_stays_on_the_page() {
     assert_eq!(hourly, runs, "every stored run is in the hourly rollups");
     assert_eq!(daily, runs, "and in the daily ones");
     assert!(observed > 0, "scope time was charged");
+
+    // The admin API reports the last 24 hours per probe and region from the hourly rollups.
+    let app = TestApp::spawn(kept).await;
+    let probes = app.probes().await;
+    let day_runs: i64 = probes
+        .iter()
+        .map(|p| p["last_24h"]["runs"].as_i64().unwrap_or(0))
+        .sum();
+    assert_eq!(day_runs, runs, "{probes:#?}");
+    assert!(probes
+        .iter()
+        .all(|p| p["last_24h"]["latency_p50_ms"].as_u64().is_some()));
+    assert!(probes
+        .iter()
+        .all(|p| p["last_24h"]["latency_p95_ms"].as_u64().is_some()));
+    app.stop().await;
 }
