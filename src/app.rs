@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::domain::Timestamp;
 use crate::incident::service::Detector;
 use crate::metrics::Metrics;
+use crate::notify::sender::Sender;
 use crate::schedule::jobs::{build_jobs, run_job, Job};
 use crate::schedule::recorder::{spawn_recorder, RecorderOptions};
 use crate::schedule::scheduler::Scheduler;
@@ -104,6 +105,14 @@ impl App {
                 metrics: metrics.clone(),
             },
         );
+        let sender = match &config.smtp {
+            Some(smtp) => {
+                let sender = Sender::new(store.clone(), smtp, metrics.clone())
+                    .context("setting up the SMTP transport")?;
+                Some(tokio::spawn(sender.run(cancel.clone())))
+            }
+            None => None,
+        };
         let publisher = tokio::spawn(publish_loop(
             store.clone(),
             config.clone(),
@@ -148,7 +157,10 @@ impl App {
                 published,
                 changed: changed.clone(),
                 metrics: metrics.clone(),
-            }),
+                mail: crate::notify::MailContext::from_config(&config),
+                limits: Arc::new(web::subscribe::RateLimits::default()),
+            })
+            .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(cancel.clone().cancelled_owned());
         let (_, served) = tokio::join!(sched_task, server);
@@ -165,6 +177,9 @@ impl App {
         drop(run_tx);
         let stored = recorder.await.context("recorder task")??;
         let _ = publisher.await;
+        if let Some(sender) = sender {
+            let _ = sender.await;
+        }
         store.close().await;
         tracing::info!(stored, "shut down cleanly");
         Ok(stored)

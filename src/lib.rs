@@ -20,6 +20,8 @@ pub mod gate;
 pub mod incident;
 /// Prometheus metrics.
 pub mod metrics;
+/// Mail: composing, queueing, delivering.
+pub mod notify;
 /// Shapes, rendering, sending, judging.
 pub mod probe;
 /// Hourly and daily rollups of runs and scope status time, pure.

@@ -45,6 +45,12 @@ pub struct Metrics {
     lateness: Histogram,
     scope_status: Family<ScopeLabels, Gauge>,
     open_incidents: Gauge,
+    outbox: Family<OutboxLabels, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutboxLabels {
+    status: String,
 }
 
 impl Default for Metrics {
@@ -63,6 +69,12 @@ impl Metrics {
         let lateness = Histogram::new(exponential_buckets(0.0005, 2.0, 12));
         let scope_status = Family::<ScopeLabels, Gauge>::default();
         let open_incidents = Gauge::default();
+        let outbox = Family::<OutboxLabels, Gauge>::default();
+        registry.register(
+            "outbox",
+            "Mails waiting in the outbox (pending) or given up on (failed)",
+            outbox.clone(),
+        );
         registry.register("runs", "Probe runs stored, by outcome class", runs.clone());
         registry.register("failures", "Probe runs that failed", failures.clone());
         registry.register(
@@ -93,6 +105,7 @@ impl Metrics {
             lateness,
             scope_status,
             open_incidents,
+            outbox,
         }
     }
 
@@ -140,6 +153,17 @@ impl Metrics {
     /// Sets the open incident count.
     pub fn set_open_incidents(&self, n: usize) {
         self.open_incidents.set(n as i64);
+    }
+
+    /// Sets the outbox depth.
+    pub fn set_outbox(&self, pending: i64, failed: i64) {
+        for (status, n) in [("pending", pending), ("failed", failed)] {
+            self.outbox
+                .get_or_create(&OutboxLabels {
+                    status: status.to_owned(),
+                })
+                .set(n);
+        }
     }
 
     /// The text exposition.

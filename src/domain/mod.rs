@@ -1,11 +1,13 @@
 //! Domain values shared by every stage: ids, statuses and time. No I/O here.
 
+pub mod email;
 pub mod ids;
 pub mod incident;
 pub mod run;
 pub mod status;
 pub mod time;
 
+pub use email::EmailAddress;
 pub use ids::{ComponentId, IncidentId, ProbeId, RegionId, ShapeId};
 pub use incident::{Incident, IncidentUpdate, Postmortem};
 pub use run::RunRecord;

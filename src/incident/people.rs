@@ -5,6 +5,7 @@
 use crate::domain::{
     Actor, ComponentId, Impact, Incident, IncidentId, IncidentStatus, RegionId, Timestamp,
 };
+use crate::notify::MailContext;
 use crate::store::incidents::{self, NewIncident};
 use crate::store::{Error as StoreError, Store};
 
@@ -61,7 +62,12 @@ pub struct Edit {
 }
 
 /// Opens an incident with its first update; returns it.
-pub async fn open(store: &Store, o: &Opening, now: Timestamp) -> Result<Incident, ActionError> {
+pub async fn open(
+    store: &Store,
+    mail: Option<&MailContext>,
+    o: &Opening,
+    now: Timestamp,
+) -> Result<Incident, ActionError> {
     let mut tx = store.begin_write().await?;
     let id = incidents::insert_incident(
         &mut tx,
@@ -88,12 +94,14 @@ pub async fn open(store: &Store, o: &Opening, now: Timestamp) -> Result<Incident
         now,
     )
     .await?;
+    queue(&mut tx, mail, id, now).await?;
     finish(tx, id).await
 }
 
 /// Posts an update with any status except `postmortem`; the person now owns the status.
 pub async fn post_update(
     store: &Store,
+    mail: Option<&MailContext>,
     id: IncidentId,
     status: IncidentStatus,
     body: &str,
@@ -103,6 +111,7 @@ pub async fn post_update(
     let mut tx = store.begin_write().await?;
     require(&mut tx, id).await?;
     incidents::insert_update(&mut tx, id, status, body, author, Actor::Person, now).await?;
+    queue(&mut tx, mail, id, now).await?;
     finish(tx, id).await
 }
 
@@ -149,6 +158,19 @@ pub async fn publish_postmortem(
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+
+/// Queues the mail for the incident's newest update, in the same transaction.
+async fn queue(
+    tx: &mut Tx,
+    mail: Option<&MailContext>,
+    id: IncidentId,
+    now: Timestamp,
+) -> Result<(), ActionError> {
+    if let Some(ctx) = mail {
+        crate::notify::messages::queue_latest(tx, ctx, id, now).await?;
+    }
+    Ok(())
+}
 
 /// The incident, or `NotFound`.
 async fn require(tx: &mut Tx, id: IncidentId) -> Result<Incident, ActionError> {

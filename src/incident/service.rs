@@ -67,6 +67,8 @@ pub struct Detector {
     troubled_since: HashMap<ComponentId, Timestamp>,
     /// No open incident and nothing troubled at the last evaluation: ticks can be skipped.
     idle: bool,
+    /// Mail composition, when `[smtp]` is configured.
+    mail: Option<crate::notify::MailContext>,
 }
 
 impl Detector {
@@ -115,6 +117,7 @@ impl Detector {
             states: HashMap::new(),
             troubled_since: HashMap::new(),
             idle: false,
+            mail: crate::notify::MailContext::from_config(config),
         }
     }
 
@@ -397,7 +400,8 @@ impl Detector {
                 )
                 .await?;
                 let body = text::opening(name, &infos, others_fine);
-                say(conn, id, IncidentStatus::Investigating, &body, now).await?;
+                self.say(conn, id, IncidentStatus::Investigating, &body, now)
+                    .await?;
                 tracing::warn!(incident = %id, component = %component, "opened an incident");
             }
             (Step::Grow { status, added }, Some(inc)) => {
@@ -410,27 +414,65 @@ impl Detector {
                 let body = text::growth(name, &infos);
                 incidents::insert_update(conn, inc.id, status, &body, DETECTOR_AUTHOR, by, now)
                     .await?;
+                self.queue_mail(conn, inc.id, now).await?;
                 self.note_announced(conn, inc, &added, now).await?;
             }
             (Step::Recovered, Some(inc)) => {
                 let body = text::recovered(name);
-                say(conn, inc.id, IncidentStatus::Monitoring, &body, now).await?;
+                self.say(conn, inc.id, IncidentStatus::Monitoring, &body, now)
+                    .await?;
             }
             (Step::Resolve { duration }, Some(inc)) => {
                 let quiet = self.rules.resolve_after_quiet;
                 let body = text::resolved(name, quiet, duration);
-                say(conn, inc.id, IncidentStatus::Resolved, &body, now).await?;
+                self.say(conn, inc.id, IncidentStatus::Resolved, &body, now)
+                    .await?;
                 tracing::info!(incident = %inc.id, "resolved an incident");
             }
             (Step::Relapse, Some(inc)) => {
                 let infos = self.infos(&troubled, &signal.failing, staged);
                 let body = text::relapse(name, &infos);
-                say(conn, inc.id, IncidentStatus::Investigating, &body, now).await?;
+                self.say(conn, inc.id, IncidentStatus::Investigating, &body, now)
+                    .await?;
                 self.note_announced(conn, inc, &troubled, now).await?;
             }
             (_, None) => {}
         }
         Ok(())
+    }
+
+    /// Posts an update as the detector and queues its mail.
+    async fn say(
+        &self,
+        conn: &mut SqliteConnection,
+        id: crate::domain::IncidentId,
+        status: IncidentStatus,
+        body: &str,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        incidents::insert_update(
+            conn,
+            id,
+            status,
+            body,
+            DETECTOR_AUTHOR,
+            Actor::Detector,
+            now,
+        )
+        .await?;
+        self.queue_mail(conn, id, now).await
+    }
+
+    async fn queue_mail(
+        &self,
+        conn: &mut SqliteConnection,
+        id: crate::domain::IncidentId,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        match &self.mail {
+            Some(ctx) => crate::notify::messages::queue_latest(conn, ctx, id, now).await,
+            None => Ok(()),
+        }
     }
 
     async fn note_announced(
@@ -488,26 +530,6 @@ impl Detector {
         out.sort_by(|a, b| (&a.label, &a.region).cmp(&(&b.label, &b.region)));
         out
     }
-}
-
-/// Posts an update as the detector.
-async fn say(
-    conn: &mut SqliteConnection,
-    id: crate::domain::IncidentId,
-    status: IncidentStatus,
-    body: &str,
-    now: Timestamp,
-) -> Result<(), Error> {
-    incidents::insert_update(
-        conn,
-        id,
-        status,
-        body,
-        DETECTOR_AUTHOR,
-        Actor::Detector,
-        now,
-    )
-    .await
 }
 
 /// The lifecycle's view of a stored incident.

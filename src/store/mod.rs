@@ -2,9 +2,11 @@
 //! through `migrations/`. Functions take a connection so orchestrators compose transactions.
 
 pub mod incidents;
+pub mod outbox;
 pub mod probe_states;
 pub mod rollups;
 pub mod runs;
+pub mod subscribers;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;

@@ -45,6 +45,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/admin/incidents/{id}/postmortem", put(put_postmortem))
         .route("/api/admin/probes", get(list_probes))
         .route("/api/admin/probes/{id}/runs", get(probe_runs))
+        .route("/api/admin/outbox", get(list_outbox))
+        .route("/api/admin/subscribers", get(count_subscribers))
         .route_layer(axum::middleware::from_fn_with_state(state, require_token))
 }
 
@@ -251,7 +253,13 @@ async fn open_incident(
         regions: regions(&state, r.regions.unwrap_or_default())?,
         author: author(r.author)?,
     };
-    let inc = people::open(&state.store, &opening, Timestamp::now()).await?;
+    let inc = people::open(
+        &state.store,
+        state.mail.as_ref(),
+        &opening,
+        Timestamp::now(),
+    )
+    .await?;
     state.changed.notify_one();
     Ok((StatusCode::CREATED, Json(incident_json(&inc))))
 }
@@ -274,8 +282,16 @@ async fn post_update(
     let status = parse_status(&r.status)?;
     check_text("body", &r.body, MAX_BODY_CHARS)?;
     let author = author(r.author)?;
-    let inc =
-        people::post_update(&state.store, id, status, &r.body, &author, Timestamp::now()).await?;
+    let inc = people::post_update(
+        &state.store,
+        state.mail.as_ref(),
+        id,
+        status,
+        &r.body,
+        &author,
+        Timestamp::now(),
+    )
+    .await?;
     state.changed.notify_one();
     Ok((StatusCode::CREATED, Json(incident_json(&inc))))
 }
@@ -451,4 +467,32 @@ async fn probe_runs(
         })
         .collect();
     Ok(Json(json!({ "runs": out })))
+}
+
+async fn list_outbox(State(state): State<AppState>) -> Result<Json<Value>, WebError> {
+    let mut conn = state.store.pool().acquire().await?;
+    let (pending, failed, sent) = crate::store::outbox::outbox_counts(&mut conn).await?;
+    let rows = crate::store::outbox::unsent(&mut conn, 500).await?;
+    let mails: Vec<Value> = rows
+        .into_iter()
+        .map(|(id, kind, to, status, attempts, error, next)| {
+            json!({
+                "id": id, "kind": kind, "recipient": to, "status": status,
+                "attempts": attempts, "last_error": error,
+                "next_attempt_at": Timestamp::from_millis(next).to_rfc3339(),
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({ "pending": pending, "failed": failed, "sent": sent, "mails": mails }),
+    ))
+}
+
+async fn count_subscribers(State(state): State<AppState>) -> Result<Json<Value>, WebError> {
+    let mut conn = state.store.pool().acquire().await?;
+    let (pending, confirmed, unsubscribed) =
+        crate::store::subscribers::subscriber_counts(&mut conn).await?;
+    Ok(Json(json!({
+        "pending": pending, "confirmed": confirmed, "unsubscribed": unsubscribed,
+    })))
 }

@@ -8,6 +8,7 @@ pub mod pages;
 pub mod publish;
 pub mod snapshot;
 pub mod statuspage;
+pub mod subscribe;
 pub mod views;
 
 use crate::config::Config;
@@ -36,6 +37,10 @@ pub struct AppState {
     pub changed: Arc<Notify>,
     /// Metrics registry.
     pub metrics: Arc<Metrics>,
+    /// Mail composition, when `[smtp]` is configured.
+    pub mail: Option<crate::notify::MailContext>,
+    /// Sign-up rate limits.
+    pub limits: Arc<subscribe::RateLimits>,
 }
 
 /// How long browsers and proxies may reuse a public page or body.
@@ -62,6 +67,12 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v2/scheduled-maintenances/active.json",
             get(api_maintenances),
+        )
+        .route("/subscribe", axum::routing::post(subscribe::subscribe))
+        .route("/subscribe/confirm", get(subscribe::confirm))
+        .route(
+            "/unsubscribe",
+            get(subscribe::unsubscribe_form).post(subscribe::unsubscribe),
         )
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))

@@ -5,6 +5,7 @@ pub mod binary;
 pub mod browser;
 pub mod config;
 pub mod shapes;
+pub mod smtp;
 
 pub use mimic::demo::emulator::{Emulator, EmulatorConfig, Fault};
 

@@ -1,0 +1,86 @@
+//! 500 confirmed subscribers all receive an incident update quickly: mail goes out many at a time,
+//! not one by one. The test prints the time it measured and holds it to a bound.
+
+use crate::support::app::TestApp;
+use crate::support::smtp::SmtpSink;
+use crate::support::{config::TestConfig, emulator, REGIONS};
+use mimic::domain::{EmailAddress, Timestamp};
+use mimic::store::{subscribers, Store};
+use reqwest::Method;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+const SUBSCRIBERS: usize = 500;
+const BOUND: Duration = Duration::from_secs(20);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_reaches_500_subscribers_within_the_bound() {
+    let smtp = SmtpSink::start();
+    let emu = emulator(&REGIONS).await;
+    let cfg = TestConfig::new(&emu, &REGIONS)
+        .probe("py", "flagsmith.python.flags", "1s", "")
+        .raw(&smtp.config());
+    let config = cfg.load();
+    {
+        let store = Store::open(&config.server.database)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut conn = store
+            .pool()
+            .acquire()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let now = Timestamp::now();
+        for i in 0..SUBSCRIBERS {
+            let addr = EmailAddress::parse(&format!("reader{i}@example.org"))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let token = format!("{i:048x}");
+            subscribers::sign_up(
+                &mut conn,
+                &addr,
+                &[],
+                &token,
+                &format!("{:048x}", i + 1_000_000),
+                now.plus(Duration::from_secs(60)),
+                now,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+            subscribers::confirm(&mut conn, &token, now)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        drop(conn);
+        store.close().await;
+    }
+    let app = TestApp::spawn(cfg).await;
+    let started = Instant::now();
+    let a = app
+        .admin(
+            Method::POST,
+            "/api/admin/incidents",
+            Some(json!({
+                "title": "Identify errors", "impact": "major", "body": "We are looking into it.",
+                "components": ["edge-api"],
+            })),
+        )
+        .await;
+    assert_eq!(a.status, 201);
+    let mails = smtp
+        .wait_for("500 updates", BOUND, |m| m.len() >= SUBSCRIBERS)
+        .await;
+    let took = started.elapsed();
+    println!(
+        "500 subscribers: every update accepted by the SMTP server {} ms after it was posted",
+        took.as_millis()
+    );
+    assert_eq!(mails.len(), SUBSCRIBERS);
+    let mut to: Vec<&str> = mails
+        .iter()
+        .flat_map(|m| m.to.iter().map(String::as_str))
+        .collect();
+    to.sort_unstable();
+    to.dedup();
+    assert_eq!(to.len(), SUBSCRIBERS, "each subscriber once");
+    app.stop().await;
+}
