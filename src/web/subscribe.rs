@@ -310,3 +310,29 @@ pub async fn unsubscribe(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limits_allow_up_to_max_per_key_then_refuse() {
+        let l = RateLimits::default();
+        let w = Duration::from_secs(60);
+        assert!((0..3).all(|_| l.allow("ip:1".into(), 3, w)));
+        assert!(!l.allow("ip:1".into(), 3, w));
+        assert!(l.allow("ip:2".into(), 3, w), "other keys are not affected");
+        assert!(
+            l.allow("ip:1".into(), 3, Duration::ZERO),
+            "old attempts leave the window"
+        );
+    }
+
+    #[test]
+    fn tokens_are_48_hex_characters_and_differ() {
+        let (a, b) = (token(), token());
+        assert!(valid_token(&a) && valid_token(&b));
+        assert_ne!(a, b);
+        assert!(!valid_token("../../etc/passwd"));
+    }
+}

@@ -216,6 +216,8 @@ pub struct RegionRow {
 /// A component with its regions.
 #[derive(Debug, Clone)]
 pub struct ComponentRow {
+    /// Id.
+    pub id: String,
     /// Name.
     pub name: String,
     /// Description.
@@ -235,6 +237,7 @@ pub fn component_rows(components: &[ComponentView]) -> Vec<ComponentRow> {
     components
         .iter()
         .map(|c| ComponentRow {
+            id: c.id.to_string(),
             name: c.name.clone(),
             description: c.description.clone().unwrap_or_default(),
             word: component_word(c.status),

@@ -180,3 +180,51 @@ async fn subscribe_confirm_receive_and_unsubscribe_with_one_click() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_expired_confirmation_link_confirms_nothing() {
+    use mimic::domain::{EmailAddress, Timestamp};
+    use mimic::store::{subscribers, Store};
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = Store::open(&dir.path().join("m.db").to_string_lossy())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut conn = store
+        .pool()
+        .acquire()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = EmailAddress::parse(READER).unwrap_or_else(|e| panic!("{e}"));
+    let now = Timestamp::now();
+    let token = "ab".repeat(24);
+    subscribers::sign_up(&mut conn, &addr, &[], &token, &"cd".repeat(24), now, now)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let later = Timestamp::from_millis(now.as_millis() + 1);
+    let confirmed = subscribers::confirm(&mut conn, &token, later)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(confirmed, None, "the link expired");
+    let (pending, confirmed, _) = subscribers::subscriber_counts(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((pending, confirmed), (1, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ups_are_rate_limited_per_mailbox() {
+    let smtp = SmtpSink::start();
+    let emu = emulator(&REGIONS).await;
+    let cfg = TestConfig::new(&emu, &REGIONS)
+        .probe("py", "flagsmith.python.flags", "1s", "")
+        .raw(&smtp.config());
+    let app = TestApp::spawn(cfg).await;
+    for _ in 0..3 {
+        assert_eq!(post_form(&app, "email=busy%40example.org").await.0, 200);
+    }
+    let (code, page) = post_form(&app, "email=busy%40example.org").await;
+    assert_eq!(code, 429);
+    assert!(page.contains("Too many sign-ups"));
+    assert_eq!(post_form(&app, "email=other%40example.org").await.0, 200);
+    app.stop().await;
+}
