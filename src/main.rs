@@ -9,6 +9,11 @@ use std::process::ExitCode;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = mimic::cli::Cli::parse();
-    mimic::telemetry::init("info,sqlx=warn,hyper=warn,reqwest=warn");
+    // The demo tells its story on stdout; its logs stay quiet unless RUST_LOG says otherwise.
+    let level = match cli.command {
+        mimic::cli::Command::Demo { .. } => "error",
+        _ => "info,sqlx=warn,hyper=warn,reqwest=warn",
+    };
+    mimic::telemetry::init(level);
     mimic::cli::run(cli).await
 }

@@ -62,6 +62,24 @@ pub enum Command {
     },
     /// Read and write incidents through a running daemon's admin API.
     Incident(incident::IncidentArgs),
+    /// Replay the 2024-01-18 Edge API incident end to end on an emulated three-region API.
+    Demo {
+        /// Where the status page listens (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Time compression: 1 takes about two minutes, 10 about twenty seconds.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Send mail to this SMTP URL instead of .eml files.
+        #[arg(long)]
+        smtp: Option<String>,
+        /// Folder for the database and mail (default: a new temporary folder).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Exit when the scenario ends instead of serving the page until Ctrl-C.
+        #[arg(long)]
+        once: bool,
+    },
 }
 
 /// `mimic check` arguments.
@@ -167,6 +185,28 @@ pub async fn run(cli: Cli) -> ExitCode {
         },
         Command::Emulate { listen, regions } => emulate(listen, regions).await,
         Command::Incident(args) => incident::run(args).await,
+        Command::Demo {
+            listen,
+            speed,
+            smtp,
+            data,
+            once,
+        } => {
+            let opts = crate::demo::replay::DemoOptions {
+                listen,
+                speed,
+                smtp,
+                data,
+                once,
+            };
+            match crate::demo::replay::run(opts).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("demo failed: {e:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
     }
 }
 

@@ -62,10 +62,16 @@ pub fn validate(raw: RawConfig) -> Result<Config, Problems> {
         from: s.from.clone(),
     });
     if let Some(s) = &smtp {
-        if !(s.url.starts_with("smtp://") || s.url.starts_with("smtps://")) {
+        if !(s.url.starts_with("smtp://")
+            || s.url.starts_with("smtps://")
+            || s.url.starts_with("file://"))
+        {
             p.push((
                 "smtp.url".into(),
-                format!("{:?} must start with smtp:// or smtps://", s.url),
+                format!(
+                    "{:?} must start with smtp://, smtps:// or file:// (a folder for .eml files)",
+                    s.url
+                ),
             ));
         }
         if s.from.trim().is_empty() {

@@ -10,7 +10,7 @@ use crate::store::Store;
 use futures::StreamExt;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rand::Rng;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,10 +32,16 @@ pub const POLL_EVERY: Duration = Duration::from_millis(250);
 /// What one delivery attempt ended in: accepted, or an error and whether it is permanent.
 type Delivery = Result<(), (String, bool)>;
 
+/// Where mail goes: an SMTP server, or `.eml` files in a folder (`file://` URLs, for the demo).
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>),
+}
+
 /// Delivers the outbox.
 pub struct Sender {
     store: Store,
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    transport: Transport,
     from: Mailbox,
     metrics: Arc<Metrics>,
 }
@@ -47,10 +53,19 @@ impl Sender {
         smtp: &crate::config::Smtp,
         metrics: Arc<Metrics>,
     ) -> anyhow::Result<Sender> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url)
-            .map_err(|e| anyhow::anyhow!("smtp.url: {e}"))?
-            .timeout(Some(Duration::from_secs(15)))
-            .build();
+        let transport = match smtp.url.strip_prefix("file://") {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| anyhow::anyhow!("smtp.url: cannot create {dir}: {e}"))?;
+                Transport::Files(AsyncFileTransport::new(dir))
+            }
+            None => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url)
+                    .map_err(|e| anyhow::anyhow!("smtp.url: {e}"))?
+                    .timeout(Some(Duration::from_secs(15)))
+                    .build(),
+            ),
+        };
         let from: Mailbox = smtp
             .from
             .parse()
@@ -142,11 +157,18 @@ impl Sender {
             None => b.header(ContentType::TEXT_PLAIN).body(m.text.clone()),
         }
         .map_err(|e| (format!("building the message: {e}"), true))?;
-        self.transport
-            .send(msg)
-            .await
-            .map(|_| ())
-            .map_err(|e| (e.to_string(), e.is_permanent()))
+        match &self.transport {
+            Transport::Smtp(t) => t
+                .send(msg)
+                .await
+                .map(|_| ())
+                .map_err(|e| (e.to_string(), e.is_permanent())),
+            Transport::Files(t) => t
+                .send(msg)
+                .await
+                .map(|_| ())
+                .map_err(|e| (e.to_string(), false)),
+        }
     }
 }
 
