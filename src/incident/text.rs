@@ -6,6 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use std::time::Duration;
 
+/// Most evidence lines in one update (the rest are counted, not listed).
+const EVIDENCE_LINES: usize = 3;
 /// Longest response excerpt quoted in an update.
 const EXCERPT_CHARS: usize = 240;
 
@@ -151,9 +153,14 @@ fn region_list(pairs: &[PairInfo]) -> String {
 fn evidence(pairs: &[PairInfo]) -> String {
     let mut seen = BTreeSet::new();
     let mut out = String::new();
+    let mut more = 0;
     for p in pairs {
         let Some(e) = &p.evidence else { continue };
         if !seen.insert(p.label.as_str()) {
+            continue;
+        }
+        if seen.len() > EVIDENCE_LINES {
+            more += 1;
             continue;
         }
         if out.is_empty() {
@@ -168,6 +175,9 @@ fn evidence(pairs: &[PairInfo]) -> String {
         if !excerpt.is_empty() {
             let _ = write!(out, " Response: {excerpt}");
         }
+    }
+    if more > 0 {
+        let _ = write!(out, "\n- and {more} more failing the same way.");
     }
     out
 }
