@@ -82,9 +82,8 @@ struct AlertText<'a> {
     page_title: &'a str,
 }
 
-#[derive(Template)]
-#[template(path = "email/update.txt")]
-struct UpdateText<'a> {
+/// What a subscriber's update mail says, shared by its text and HTML parts.
+struct UpdateFields<'a> {
     title: &'a str,
     status: &'a str,
     body: &'a str,
@@ -94,14 +93,15 @@ struct UpdateText<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "email/update.txt")]
+struct UpdateText<'a> {
+    f: &'a UpdateFields<'a>,
+}
+
+#[derive(Template)]
 #[template(path = "email/update.html")]
 struct UpdateHtml<'a> {
-    title: &'a str,
-    status: &'a str,
-    body: &'a str,
-    incident_url: &'a str,
-    page_title: &'a str,
-    unsubscribe_url: &'a str,
+    f: &'a UpdateFields<'a>,
 }
 
 #[derive(Template)]
@@ -191,30 +191,16 @@ pub async fn queue_update(
             "{}/unsubscribe?token={}",
             ctx.public_url, s.unsubscribe_token
         );
-        let fields = (
-            inc.title.as_str(),
+        let f = UpdateFields {
+            title: &inc.title,
             status,
-            update.body.as_str(),
-            incident_url.as_str(),
-            ctx.page_title.as_str(),
-            unsubscribe_url.as_str(),
-        );
-        let text = render(&UpdateText {
-            title: fields.0,
-            status: fields.1,
-            body: fields.2,
-            incident_url: fields.3,
-            page_title: fields.4,
-            unsubscribe_url: fields.5,
-        })?;
-        let html = render(&UpdateHtml {
-            title: fields.0,
-            status: fields.1,
-            body: fields.2,
-            incident_url: fields.3,
-            page_title: fields.4,
-            unsubscribe_url: fields.5,
-        })?;
+            body: &update.body,
+            incident_url: &incident_url,
+            page_title: &ctx.page_title,
+            unsubscribe_url: &unsubscribe_url,
+        };
+        let text = render(&UpdateText { f: &f })?;
+        let html = render(&UpdateHtml { f: &f })?;
         let key = format!("update:{}:{}", update.id, s.id);
         mails.push(NewMail {
             message_id: ctx.message_id(&key),

@@ -215,29 +215,41 @@ pub async fn confirm(
     }
 }
 
+/// The request's unsubscribe token and a connection, or the page to answer with.
+async fn token_and_conn(
+    state: &AppState,
+    q: &HashMap<String, String>,
+) -> Result<(String, sqlx::pool::PoolConnection<sqlx::Sqlite>), Response> {
+    let t = q.get("token").map(String::as_str).unwrap_or("");
+    if !valid_token(t) {
+        return Err(page(
+            state,
+            StatusCode::BAD_REQUEST,
+            "Link not valid",
+            "This unsubscribe link is not valid.",
+        ));
+    }
+    match state.store.pool().acquire().await {
+        Ok(conn) => Ok((t.to_owned(), conn)),
+        Err(_) => Err(page(
+            state,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Try again",
+            "Try again in a minute.",
+        )),
+    }
+}
+
 /// `GET /unsubscribe?token=`: a button, so that link scanners cannot unsubscribe anyone.
 pub async fn unsubscribe_form(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let t = q.get("token").map(String::as_str).unwrap_or("");
-    if !valid_token(t) {
-        return page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            "Link not valid",
-            "This unsubscribe link is not valid.",
-        );
-    }
-    let Ok(mut conn) = state.store.pool().acquire().await else {
-        return page(
-            &state,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Try again",
-            "Try again in a minute.",
-        );
+    let (t, mut conn) = match token_and_conn(&state, &q).await {
+        Ok(x) => x,
+        Err(resp) => return resp,
     };
-    match subscribers::by_unsubscribe_token(&mut conn, t).await {
+    match subscribers::by_unsubscribe_token(&mut conn, &t).await {
         Ok(Some((_, status))) if status == "unsubscribed" => page(
             &state,
             StatusCode::OK,
@@ -272,24 +284,11 @@ pub async fn unsubscribe(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let t = q.get("token").map(String::as_str).unwrap_or("");
-    if !valid_token(t) {
-        return page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            "Link not valid",
-            "This unsubscribe link is not valid.",
-        );
-    }
-    let Ok(mut conn) = state.store.pool().acquire().await else {
-        return page(
-            &state,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Try again",
-            "Try again in a minute.",
-        );
+    let (t, mut conn) = match token_and_conn(&state, &q).await {
+        Ok(x) => x,
+        Err(resp) => return resp,
     };
-    match subscribers::unsubscribe(&mut conn, t, Timestamp::now()).await {
+    match subscribers::unsubscribe(&mut conn, &t, Timestamp::now()).await {
         Ok(true) => page(
             &state,
             StatusCode::OK,
