@@ -259,6 +259,19 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     let outcome = scenario(&story).await;
     match &outcome {
         Ok(()) => {
+            // Let the outbox drain so the mail count below is the whole story's.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                let pending = story
+                    .admin(reqwest::Method::GET, "/api/admin/outbox", None)
+                    .await
+                    .map(|v| v["pending"].as_i64().unwrap_or(0))
+                    .unwrap_or(0);
+                if pending == 0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
             let eml = std::fs::read_dir(&mail_dir).map(|d| d.count()).unwrap_or(0);
             story.say(&format!(
                 "scenario complete: incident page {base}/incidents/1"
