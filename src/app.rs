@@ -1,41 +1,60 @@
-//! The daemon: `App::build` opens the store, binds the listener (port 0 allowed) and renders
-//! every job; `App::run` wires scheduler → runs → recorder and the web server until cancelled,
-//! then lets in-flight runs finish (within a grace period) and flushes every stored run.
+//! The daemon: `App::build` takes the database lock, opens the store, binds the listener (port 0
+//! allowed) and renders every job; `App::run` wires scheduler → runs → pipeline, the publisher,
+//! the sender, the heartbeat and the web server, and supervises them: any of them ending before
+//! shutdown was asked for ends the daemon with its cause (exit 1), never a quiet green page.
+//!
+//! Shutdown order: stop dispatching and serving (the server gets [`SERVER_GRACE`]), let
+//! in-flight runs finish within [`SHUTDOWN_GRACE`], then close the pipeline's input so it stores
+//! every run it holds and flushes the rollups.
 
 use crate::config::Config;
 use crate::domain::Timestamp;
 use crate::incident::service::Detector;
 use crate::metrics::Metrics;
 use crate::notify::sender::Sender;
+use crate::pipeline::heartbeat::Heartbeater;
+use crate::pipeline::{hand_over, Health, Pipeline, PipelineOptions, RunBuffer, Stage};
 use crate::schedule::jobs::{build_jobs, run_job, Job};
-use crate::schedule::recorder::{spawn_recorder, RecorderOptions};
 use crate::schedule::scheduler::Scheduler;
-use crate::store::Store;
+use crate::store::{self, DatabaseLock, Store};
 use crate::web::publish::{export, publish_loop, Published};
 use crate::web::{self, AppState};
 use anyhow::Context;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 /// How long in-flight runs may take to finish after shutdown is asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// How long open HTTP connections may take to finish after shutdown is asked for.
+const SERVER_GRACE: Duration = Duration::from_secs(5);
 
 /// A built daemon, ready to run.
 pub struct App {
     config: Arc<Config>,
     store: Store,
+    _lock: Option<DatabaseLock>,
     listener: TcpListener,
     jobs: Vec<Arc<Job>>,
     client: reqwest::Client,
 }
 
+/// What a supervised task ended with.
+type Ended = (&'static str, anyhow::Result<()>);
+
 impl App {
-    /// Opens and migrates the database, binds the listener and prepares every job.
+    /// Locks and opens the database, binds the listener and prepares every job. A database
+    /// another daemon holds fails with [`store::LockError`] inside the error.
     pub async fn build(config: Config) -> anyhow::Result<App> {
+        let lock = match store::database_path(&config.server.database)? {
+            Some(path) => Some(DatabaseLock::acquire(&path).map_err(anyhow::Error::new)?),
+            None => None,
+        };
         let store = Store::open(&config.server.database)
             .await
             .with_context(|| format!("opening database {}", config.server.database))?;
@@ -47,6 +66,7 @@ impl App {
         Ok(App {
             config: Arc::new(config),
             store,
+            _lock: lock,
             listener,
             jobs,
             client,
@@ -70,11 +90,13 @@ impl App {
         self.jobs.len()
     }
 
-    /// Runs until `cancel` fires; returns how many runs were stored.
+    /// Runs until `cancel` fires or a task fails; returns how many runs were stored, or the
+    /// failed task's cause.
     pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<u64> {
         let App {
             config,
             store,
+            _lock,
             listener,
             jobs,
             client,
@@ -90,81 +112,140 @@ impl App {
         let changed = Arc::new(tokio::sync::Notify::new());
         let metrics = Arc::new(Metrics::new());
         let started_at = Timestamp::now();
+        let health = Arc::new(Health::new(
+            &stages(&config),
+            jobs.iter().filter_map(|j| j.schedule.interval()).min(),
+            started_at,
+            metrics.clone(),
+        ));
         let first = Published::build(&store, &config, 0, started_at)
             .await
             .context("building the status page")?;
         export(&metrics, &first.snapshot);
         let (published_tx, published) = tokio::sync::watch::channel(Arc::new(first));
-        let (run_tx, recorder) = spawn_recorder(
-            store.clone(),
-            4096,
+        let buffer = Arc::new(RunBuffer::new(config.storage.buffer_runs));
+        let pipeline = Pipeline::new(
+            &store,
+            buffer.clone(),
             detector,
-            RecorderOptions {
+            PipelineOptions {
                 retention: config.storage.retention,
                 changed: changed.clone(),
                 metrics: metrics.clone(),
+                health: health.clone(),
             },
-        );
-        let sender = match &config.smtp {
-            Some(smtp) => {
-                let sender = Sender::new(store.clone(), smtp, metrics.clone())
-                    .context("setting up the SMTP transport")?;
-                Some(tokio::spawn(sender.run(cancel.clone())))
-            }
-            None => None,
-        };
-        let publisher = tokio::spawn(publish_loop(
-            store.clone(),
-            config.clone(),
-            started_at,
-            changed.clone(),
-            metrics.clone(),
-            published_tx,
-            cancel.clone(),
-        ));
+        )
+        .await
+        .context("opening the writer's connection")?;
+
+        let mut tasks: JoinSet<Ended> = JoinSet::new();
+        let input_closed = CancellationToken::new();
+        let stored = Arc::new(AtomicU64::new(0));
+        {
+            let (closed, stored) = (input_closed.clone(), stored.clone());
+            tasks.spawn(async move {
+                let r = pipeline.run(closed).await;
+                let r = r.map(|n| stored.store(n, Ordering::Relaxed));
+                ("pipeline", r.map_err(anyhow::Error::new))
+            });
+        }
+        if let Some(smtp) = &config.smtp {
+            let sender = Sender::new(store.clone(), smtp, metrics.clone())
+                .context("setting up the SMTP transport")?;
+            let c = cancel.clone();
+            tasks.spawn(async move {
+                sender.run(c).await;
+                ("sender", Ok(()))
+            });
+        }
+        if let Some(hb) = &config.heartbeat {
+            let beat = Heartbeater::new(hb.clone(), health.clone(), metrics.clone())
+                .context("setting up the heartbeat client")?;
+            let c = cancel.clone();
+            tasks.spawn(async move {
+                beat.run(c).await;
+                ("heartbeat", Ok(()))
+            });
+        }
+        {
+            let publisher = publish_loop(
+                store.clone(),
+                config.clone(),
+                started_at,
+                changed.clone(),
+                metrics.clone(),
+                health.clone(),
+                published_tx,
+                cancel.clone(),
+            );
+            tasks.spawn(async move {
+                publisher.await;
+                ("publisher", Ok(()))
+            });
+        }
         let runs = TaskTracker::new();
         let abort_runs = CancellationToken::new();
-        let schedules = jobs.iter().map(|j| j.schedule.clone()).collect();
-        let scheduler = Scheduler::new(
-            schedules,
-            tokio::time::Instant::now(),
-            crate::domain::Timestamp::now(),
-        );
-        let sched_task = {
-            let runs = runs.clone();
-            let abort = abort_runs.clone();
-            let tx = run_tx.clone();
-            scheduler.run(cancel.clone(), move |due| {
-                let (job, client, tx, abort) = (
-                    jobs[due.job].clone(),
-                    client.clone(),
-                    tx.clone(),
-                    abort.clone(),
-                );
+        {
+            let schedules = jobs.iter().map(|j| j.schedule.clone()).collect();
+            let scheduler =
+                Scheduler::new(schedules, tokio::time::Instant::now(), Timestamp::now());
+            let (runs, abort, buffer, metrics) = (
+                runs.clone(),
+                abort_runs.clone(),
+                buffer.clone(),
+                metrics.clone(),
+            );
+            let health = health.clone();
+            let dispatch = move |due: crate::schedule::scheduler::Due| {
+                let (job, client, abort) = (jobs[due.job].clone(), client.clone(), abort.clone());
+                let (buffer, metrics) = (buffer.clone(), metrics.clone());
                 runs.spawn(async move {
                     tokio::select! {
-                        rec = run_job(&client, &job, due) => { let _ = tx.send(rec).await; }
+                        rec = run_job(&client, &job, due) => hand_over(&buffer, &metrics, rec),
                         _ = abort.cancelled() => {}
                     }
                 });
-            })
-        };
-        let server = axum::serve(
-            listener,
-            web::router(AppState {
+            };
+            let report = move |next: Option<Timestamp>| {
+                health.scheduler_next_due(next, Timestamp::now());
+            };
+            let c = cancel.clone();
+            tasks.spawn(async move {
+                scheduler.run(c, dispatch, report).await;
+                ("scheduler", Ok(()))
+            });
+        }
+        {
+            let state = AppState {
                 store: store.clone(),
                 config: config.clone(),
                 published,
                 changed: changed.clone(),
                 metrics: metrics.clone(),
+                health: health.clone(),
                 mail: crate::notify::MailContext::from_config(&config),
                 limits: Arc::new(web::subscribe::RateLimits::default()),
-            })
-            .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(cancel.clone().cancelled_owned());
-        let (_, served) = tokio::join!(sched_task, server);
-        served.context("web server failed")?;
+            };
+            let c = cancel.clone();
+            tasks.spawn(async move { ("web server", serve(listener, state, c).await) });
+        }
+
+        let mut failure: Option<anyhow::Error> = None;
+        tokio::select! {
+            _ = cancel.cancelled() => {}
+            Some(joined) = tasks.join_next() => {
+                let (name, result) = ended(joined);
+                let cause = result.err().unwrap_or_else(|| anyhow::anyhow!("ended unexpectedly"));
+                failure = Some(cause.context(format!("{name} stopped")));
+                cancel.cancel();
+            }
+        }
+        if let Some(e) = &failure {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "a pipeline task failed; shutting down"
+            );
+        }
         runs.close();
         if tokio::time::timeout(SHUTDOWN_GRACE, runs.wait())
             .await
@@ -174,14 +255,71 @@ impl App {
             abort_runs.cancel();
             runs.wait().await;
         }
-        drop(run_tx);
-        let stored = recorder.await.context("recorder task")??;
-        let _ = publisher.await;
-        if let Some(sender) = sender {
-            let _ = sender.await;
+        input_closed.cancel();
+        while let Some(joined) = tasks.join_next().await {
+            let (name, result) = ended(joined);
+            if let Err(e) = result.map_err(|e| e.context(format!("{name} failed"))) {
+                if failure.is_none() {
+                    tracing::error!(error = format!("{e:#}"), "failed during shutdown");
+                    failure = Some(e);
+                }
+            }
         }
         store.close().await;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let stored = stored.load(Ordering::Relaxed);
         tracing::info!(stored, "shut down cleanly");
         Ok(stored)
+    }
+}
+
+/// The stages this config runs (the sender only with `[smtp]`).
+fn stages(config: &Config) -> Vec<Stage> {
+    let mut s = vec![
+        Stage::Scheduler,
+        Stage::Writer,
+        Stage::Detector,
+        Stage::Rollups,
+        Stage::Retention,
+        Stage::Publisher,
+    ];
+    if config.smtp.is_some() {
+        s.push(Stage::Sender);
+    }
+    s
+}
+
+/// Serves until `cancel`, then gives open connections [`SERVER_GRACE`] to finish.
+async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    let server = axum::serve(
+        listener,
+        web::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(cancel.clone().cancelled_owned());
+    let deadline = async {
+        cancel.cancelled().await;
+        tokio::time::sleep(SERVER_GRACE).await;
+    };
+    tokio::select! {
+        served = server => served.context("web server failed"),
+        _ = deadline => {
+            tracing::warn!("open connections did not finish within the grace period; closing them");
+            Ok(())
+        }
+    }
+}
+
+/// A joined task's name and result, a panic counting as an error.
+fn ended(joined: Result<Ended, tokio::task::JoinError>) -> Ended {
+    match joined {
+        Ok(ended) => ended,
+        Err(e) if e.is_panic() => ("a task", Err(anyhow::anyhow!("panicked: {e}"))),
+        Err(e) => ("a task", Err(anyhow::anyhow!("was cancelled: {e}"))),
     }
 }

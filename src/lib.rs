@@ -1,6 +1,6 @@
 //! mimic: synthetic probes that send exactly what each SDK sends, in every region, with
 //! incident detection and a status page. Data flows one way:
-//! schedule → probe → store → detect → incident → notify; `web` reads the store.
+//! schedule → probe → pipeline (store → detect → incident → notify); `web` reads the store.
 
 /// The daemon's wiring: build, run, shut down.
 pub mod app;
@@ -22,11 +22,13 @@ pub mod incident;
 pub mod metrics;
 /// Mail: composing, queueing, delivering.
 pub mod notify;
+/// After the probes: the run buffer, the writer and the stages it drives, self-watch.
+pub mod pipeline;
 /// Shapes, rendering, sending, judging.
 pub mod probe;
 /// Hourly and daily rollups of runs and scope status time, pure.
 pub mod rollup;
-/// When probes run, and recording their runs.
+/// When probes run, and running them.
 pub mod schedule;
 /// SQLite, the only place with SQL.
 pub mod store;

@@ -46,12 +46,35 @@ pub struct Metrics {
     scope_status: Family<ScopeLabels, Gauge>,
     open_incidents: Gauge,
     outbox: Family<OutboxLabels, Gauge>,
+    stage_progress: StageGauge,
+    runs_dropped: Family<ReasonLabels, Counter>,
+    store_retries: Counter,
+    heartbeats: Family<HeartbeatLabels, Counter>,
+    shed: Counter,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutboxLabels {
     status: String,
 }
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StageLabels {
+    stage: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HeartbeatLabels {
+    kind: String,
+    result: String,
+}
+
+type StageGauge = Family<StageLabels, Gauge<f64, std::sync::atomic::AtomicU64>>;
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -97,7 +120,42 @@ impl Metrics {
             "Incidents investigating, identified or monitoring",
             open_incidents.clone(),
         );
+        let stage_progress = StageGauge::default();
+        registry.register(
+            "stage_last_progress_timestamp_seconds",
+            "When each pipeline stage last made progress (Unix time)",
+            stage_progress.clone(),
+        );
+        let runs_dropped = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "runs_dropped",
+            "Finished runs never stored: buffer_full (the database stayed away past storage.buffer_runs) or shutdown",
+            runs_dropped.clone(),
+        );
+        let store_retries = Counter::default();
+        registry.register(
+            "store_retries",
+            "Pipeline store steps retried after a transient error (busy, locked, full)",
+            store_retries.clone(),
+        );
+        let heartbeats = Family::<HeartbeatLabels, Counter>::default();
+        registry.register(
+            "heartbeats",
+            "Heartbeat pings sent, by kind (alive, fail) and result (ok, error)",
+            heartbeats.clone(),
+        );
+        let shed = Counter::default();
+        registry.register(
+            "http_shed",
+            "Public requests refused with 503 because too many were in flight",
+            shed.clone(),
+        );
         Metrics {
+            stage_progress,
+            runs_dropped,
+            store_retries,
+            heartbeats,
+            shed,
             registry,
             runs,
             failures,
@@ -164,6 +222,44 @@ impl Metrics {
                 })
                 .set(n);
         }
+    }
+
+    /// Records a stage's progress time.
+    pub fn set_stage_progress(&self, stage: &str, at: crate::domain::Timestamp) {
+        self.stage_progress
+            .get_or_create(&StageLabels {
+                stage: stage.to_owned(),
+            })
+            .set(at.as_millis() as f64 / 1000.0);
+    }
+
+    /// Counts runs dropped for `reason`.
+    pub fn runs_dropped(&self, reason: &str, n: u64) {
+        self.runs_dropped
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_owned(),
+            })
+            .inc_by(n);
+    }
+
+    /// Counts one retried store step.
+    pub fn store_retry(&self) {
+        self.store_retries.inc();
+    }
+
+    /// Counts a heartbeat ping of `kind` and whether it got through.
+    pub fn heartbeat(&self, kind: &str, ok: bool) {
+        self.heartbeats
+            .get_or_create(&HeartbeatLabels {
+                kind: kind.to_owned(),
+                result: if ok { "ok" } else { "error" }.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts a public request shed under load.
+    pub fn shed(&self) {
+        self.shed.inc();
     }
 
     /// The text exposition.

@@ -226,24 +226,30 @@ fn parse_vars(text: Option<&str>) -> Result<Vars, String> {
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled, so a signal that arrives right after start-up is not lost.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = ctrl_c.await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -254,16 +260,24 @@ async fn serve(path: PathBuf) -> ExitCode {
     };
     let app = match crate::app::App::build(config).await {
         Ok(a) => a,
+        // Another daemon on the same database is a usage error, like a bad config: exit 2.
+        Err(e)
+            if e.downcast_ref::<crate::store::LockError>()
+                .is_some_and(|l| matches!(l, crate::store::LockError::Held { .. })) =>
+        {
+            return bad_input(format!("{e:#}"));
+        }
         Err(e) => {
             eprintln!("mimic: {e:#}");
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(addr = %app.addr(), jobs = app.job_count(), "serving");
     let cancel = CancellationToken::new();
     let trigger = cancel.clone();
+    let signal = shutdown_signal();
+    tracing::info!(addr = %app.addr(), jobs = app.job_count(), "serving");
     tokio::spawn(async move {
-        shutdown_signal().await;
+        signal.await;
         tracing::info!("shutdown requested");
         trigger.cancel();
     });

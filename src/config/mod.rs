@@ -5,7 +5,10 @@ pub mod defaults;
 pub mod env;
 pub mod locate;
 pub mod raw;
+pub mod self_watch;
 pub mod validate;
+
+pub use self_watch::Heartbeat;
 
 use crate::domain::{ComponentId, ProbeId, RegionId};
 use crate::probe::assert::Expectation;
@@ -42,6 +45,8 @@ pub struct Config {
     pub smtp: Option<Smtp>,
     /// `[storage]`
     pub storage: Storage,
+    /// `[heartbeat]`: the dead man's switch, when configured.
+    pub heartbeat: Option<Heartbeat>,
 }
 
 /// `[server]`
@@ -154,6 +159,8 @@ pub struct Smtp {
 pub struct Storage {
     /// Raw run retention.
     pub retention: Duration,
+    /// Most finished runs held in memory while the database is unavailable.
+    pub buffer_runs: usize,
 }
 
 /// One problem in a config file.

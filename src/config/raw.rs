@@ -41,6 +41,8 @@ pub struct RawConfig {
     /// `[storage]`
     #[serde(default)]
     pub storage: RawStorage,
+    /// `[heartbeat]`
+    pub heartbeat: Option<super::self_watch::RawHeartbeat>,
 }
 
 /// `[server]`: where the daemon listens and keeps its data.
@@ -167,4 +169,6 @@ pub struct RawSmtp {
 pub struct RawStorage {
     /// How long raw runs are kept (humantime, default 14 days).
     pub retention: Option<String>,
+    /// Most finished runs held in memory while the database is unavailable (default 200 000).
+    pub buffer_runs: Option<i64>,
 }

@@ -85,7 +85,9 @@ pub fn validate(raw: RawConfig) -> Result<Config, Problems> {
             "storage.retention",
             &mut p,
         ),
+        buffer_runs: super::self_watch::buffer_runs(raw.storage.buffer_runs, &mut p),
     };
+    let heartbeat = super::self_watch::heartbeat(raw.heartbeat.as_ref(), &mut p);
     if !p.is_empty() {
         return Err(p);
     }
@@ -107,6 +109,7 @@ pub fn validate(raw: RawConfig) -> Result<Config, Problems> {
         alerts,
         smtp,
         storage,
+        heartbeat,
     })
 }
 

@@ -1,8 +1,7 @@
-//! Scheduling: when each probe-region is due (spec, scheduler), running due jobs (jobs), and
-//! storing what they saw (recorder). Orchestrates; owns no SQL.
+//! Scheduling: when each probe-region is due (spec, scheduler) and running due jobs (jobs).
+//! What the runs saw goes to the pipeline; scheduling knows nothing of storage or incidents.
 
 pub mod jobs;
-pub mod recorder;
 pub mod scheduler;
 pub mod spec;
 

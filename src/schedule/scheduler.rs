@@ -144,9 +144,21 @@ impl Scheduler {
         Timestamp::from_millis(self.epoch_wall.as_millis() + ms)
     }
 
-    /// Runs until `cancel`: sleeps to the next due time and hands each due job to `dispatch`.
-    pub async fn run(mut self, cancel: CancellationToken, mut dispatch: impl FnMut(Due)) {
+    /// When the earliest job is due, on the wall clock.
+    pub fn next_wakeup_wall(&self) -> Option<Timestamp> {
+        self.next_wakeup().map(|at| self.wall(at))
+    }
+
+    /// Runs until `cancel`: sleeps to the next due time and hands each due job to `dispatch`;
+    /// after each wake tells `report` the next due time (so a stuck loop shows as late).
+    pub async fn run(
+        mut self,
+        cancel: CancellationToken,
+        mut dispatch: impl FnMut(Due),
+        mut report: impl FnMut(Option<Timestamp>),
+    ) {
         loop {
+            report(self.next_wakeup_wall());
             let Some(wake) = self.next_wakeup() else {
                 cancel.cancelled().await;
                 return;
@@ -252,15 +264,19 @@ mod tests {
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = seen.clone();
         let stop = cancel.clone();
-        let task = tokio::spawn(s.run(cancel.clone(), move |d| {
-            let lateness = Instant::now().duration_since(d.due);
-            if let Ok(mut v) = sink.lock() {
-                v.push((d.job, d.due.duration_since(start), lateness));
-                if v.len() == 200 {
-                    stop.cancel();
+        let task = tokio::spawn(s.run(
+            cancel.clone(),
+            move |d| {
+                let lateness = Instant::now().duration_since(d.due);
+                if let Ok(mut v) = sink.lock() {
+                    v.push((d.job, d.due.duration_since(start), lateness));
+                    if v.len() == 200 {
+                        stop.cancel();
+                    }
                 }
-            }
-        }));
+            },
+            |_| {},
+        ));
         let _ = task.await;
         let seen = seen.lock().map(|v| v.clone()).unwrap_or_default();
         assert_eq!(seen.len(), 200);

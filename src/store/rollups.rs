@@ -12,14 +12,28 @@ pub async fn add_probe_rollups(
     conn: &mut SqliteConnection,
     deltas: &BTreeMap<ProbeKey, RunCounts>,
 ) -> Result<(), Error> {
-    if deltas.is_empty() {
-        return Ok(());
+    let rows: Vec<_> = deltas.iter().collect();
+    for chunk in rows.chunks(super::rows_per_statement(PROBE_ROLLUP_BINDS)) {
+        add_probe_rollup_rows(conn, chunk).await?;
     }
+    Ok(())
+}
+
+/// Values bound per `probe_rollup` row.
+const PROBE_ROLLUP_BINDS: usize = 20;
+/// Values bound per `scope_rollup` row.
+const SCOPE_ROLLUP_BINDS: usize = 8;
+
+/// One statement's worth of [`add_probe_rollups`].
+async fn add_probe_rollup_rows(
+    conn: &mut SqliteConnection,
+    rows: &[(&ProbeKey, &RunCounts)],
+) -> Result<(), Error> {
     let mut q = QueryBuilder::<Sqlite>::new(
         "insert into probe_rollup (probe_id, region_id, component_id, bucket, bucket_start, runs, \
          failures, degraded, l0, l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, l11) ",
     );
-    q.push_values(deltas, |mut row, ((p, r, c, b, start), n)| {
+    q.push_values(rows, |mut row, ((p, r, c, b, start), n)| {
         row.push_bind(p.as_str())
             .push_bind(r.as_str())
             .push_bind(c.as_str())
@@ -50,14 +64,23 @@ pub async fn add_scope_rollups(
     conn: &mut SqliteConnection,
     deltas: &BTreeMap<ScopeKey, StatusTime>,
 ) -> Result<(), Error> {
-    if deltas.is_empty() {
-        return Ok(());
+    let rows: Vec<_> = deltas.iter().collect();
+    for chunk in rows.chunks(super::rows_per_statement(SCOPE_ROLLUP_BINDS)) {
+        add_scope_rollup_rows(conn, chunk).await?;
     }
+    Ok(())
+}
+
+/// One statement's worth of [`add_scope_rollups`].
+async fn add_scope_rollup_rows(
+    conn: &mut SqliteConnection,
+    rows: &[(&ScopeKey, &StatusTime)],
+) -> Result<(), Error> {
     let mut q = QueryBuilder::<Sqlite>::new(
         "insert into scope_rollup (component_id, region_id, bucket, bucket_start, operational_ms, \
          degraded_ms, partial_ms, major_ms) ",
     );
-    q.push_values(deltas, |mut row, ((c, r, b, start), t)| {
+    q.push_values(rows, |mut row, ((c, r, b, start), t)| {
         row.push_bind(c.as_str())
             .push_bind(r.as_str())
             .push_bind(b.as_str())

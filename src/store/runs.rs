@@ -4,13 +4,21 @@ use super::Error;
 use crate::domain::{ComponentId, ProbeId, RegionId, RunOutcome, RunRecord, ShapeId, Timestamp};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-/// Inserts a batch of runs in one multi-row statement (one round trip to SQLite however large
-/// the batch; binding values measured cheaper than extracting them from a JSON array); the
-/// caller owns the transaction.
+/// Inserts a batch of runs in multi-row statements that stay under SQLite's bind limit
+/// (binding values measured cheaper than extracting them from a JSON array); the caller owns
+/// the transaction.
 pub async fn insert_runs(conn: &mut SqliteConnection, runs: &[RunRecord]) -> Result<(), Error> {
-    if runs.is_empty() {
-        return Ok(());
+    for chunk in runs.chunks(super::rows_per_statement(RUN_BINDS)) {
+        insert_run_rows(conn, chunk).await?;
     }
+    Ok(())
+}
+
+/// Values bound per `run` row.
+const RUN_BINDS: usize = 13;
+
+/// One statement's worth of [`insert_runs`].
+async fn insert_run_rows(conn: &mut SqliteConnection, runs: &[RunRecord]) -> Result<(), Error> {
     let now = Timestamp::now().as_millis();
     let mut q = QueryBuilder::<Sqlite>::new(
         "insert into run (probe_id, component_id, region_id, shape_id, due_at, started_at, \
@@ -145,4 +153,12 @@ pub async fn prune_runs(conn: &mut SqliteConnection, cutoff: Timestamp) -> Resul
     .execute(&mut *conn)
     .await?
     .rows_affected())
+}
+
+/// When the newest stored run started (the page says its data is delayed when this is old).
+pub async fn newest_run_at(conn: &mut SqliteConnection) -> Result<Option<Timestamp>, Error> {
+    let newest: Option<i64> = sqlx::query_scalar!("select max(started_at) from run")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(newest.map(Timestamp::from_millis))
 }

@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod error;
 pub mod feeds;
+pub mod health;
+pub mod load;
 pub mod pages;
 pub mod publish;
 pub mod snapshot;
@@ -13,16 +15,18 @@ pub mod views;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use bytes::Bytes;
 use publish::Published;
-use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::{watch, Notify};
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::{BoxError, ServiceBuilder};
 
 /// State shared by every handler.
 #[derive(Debug, Clone)]
@@ -37,6 +41,8 @@ pub struct AppState {
     pub changed: Arc<Notify>,
     /// Metrics registry.
     pub metrics: Arc<Metrics>,
+    /// Pipeline stage health.
+    pub health: Arc<crate::pipeline::Health>,
     /// Mail composition, when `[smtp]` is configured.
     pub mail: Option<crate::notify::MailContext>,
     /// Sign-up rate limits.
@@ -46,9 +52,10 @@ pub struct AppState {
 /// How long browsers and proxies may reuse a public page or body.
 const MAX_AGE: &str = "public, max-age=10";
 
-/// Every route the daemon serves.
+/// Every route the daemon serves: public routes behind a timeout and load shedding, health
+/// and metrics behind the timeout only (a flood must not make a monitor look dead), admin as is.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let public = Router::new()
         .route("/", get(pages::index))
         .route("/incidents/{id}", get(pages::incident))
         .route("/history", get(pages::history))
@@ -74,10 +81,29 @@ pub fn router(state: AppState) -> Router {
             "/unsubscribe",
             get(subscribe::unsubscribe_form).post(subscribe::unsubscribe),
         )
-        .route("/metrics", get(metrics))
-        .route("/healthz", get(healthz))
-        .merge(admin::routes(state.clone()))
         .fallback(not_found)
+        .layer({
+            let metrics = state.metrics.clone();
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(move |e: BoxError| {
+                    load::refused(e, Some(metrics.clone()))
+                }))
+                .load_shed()
+                .layer(GlobalConcurrencyLimitLayer::new(load::MAX_IN_FLIGHT))
+                .timeout(load::REQUEST_TIMEOUT)
+        });
+    let watch = Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|e: BoxError| load::refused(e, None)))
+                .timeout(load::REQUEST_TIMEOUT),
+        );
+    public
+        .merge(watch)
+        .merge(admin::routes(state.clone()))
         .with_state(state)
 }
 
@@ -163,13 +189,4 @@ async fn metrics(State(state): State<AppState>) -> Response {
 
 async fn not_found() -> error::WebError {
     error::WebError::NotFound("no such page".into())
-}
-
-/// Liveness and readiness: answers once the store is open and migrated.
-async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let db_ok = sqlx::query("select 1")
-        .execute(state.store.pool())
-        .await
-        .is_ok();
-    Json(json!({ "status": if db_ok { "ok" } else { "degraded" }, "database": db_ok }))
 }

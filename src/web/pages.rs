@@ -24,6 +24,8 @@ struct StatusPage<'a> {
     generated: String,
     indicator: &'static str,
     banner: &'static str,
+    /// "HH:MM" when the newest stored run is stale.
+    delayed_since: Option<String>,
     open: Vec<IncidentView>,
     components: Vec<ComponentRow>,
     recent: Vec<IncidentView>,
@@ -67,6 +69,9 @@ pub fn render_index(s: &Snapshot, subscriptions: bool) -> Result<String, askama:
         generated: utc(now),
         indicator: s.overall.indicator.as_str(),
         banner: banner(s.overall.indicator),
+        delayed_since: s
+            .data_delayed_since
+            .map(|t| t.to_chrono().format("%H:%M").to_string()),
         open: s.open.iter().map(|i| incident_view(s, i, now)).collect(),
         components: component_rows(&s.components),
         recent: s

@@ -5,10 +5,11 @@
 
 use super::feeds;
 use super::pages;
-use super::snapshot::Snapshot;
+use super::snapshot::{delayed_since, Snapshot};
 use super::statuspage::Bodies;
 use crate::config::Config;
 use crate::domain::Timestamp;
+use crate::pipeline::{Health, Stage};
 use crate::store::Store;
 use bytes::Bytes;
 use std::sync::Arc;
@@ -68,33 +69,66 @@ pub fn export(metrics: &crate::metrics::Metrics, s: &Snapshot) {
     metrics.set_open_incidents(s.open.len());
 }
 
-/// Rebuilds on every `changed` notification and every [`REFRESH_EVERY`] until `cancel`.
+/// How often the publisher wakes when nothing changed: to report progress, and to rebuild at
+/// once when the page must start (or stop) saying its data is delayed.
+pub const CHECK_EVERY: Duration = Duration::from_secs(5);
+
+/// Rebuilds on every `changed` notification, every [`REFRESH_EVERY`], and when data turns
+/// delayed or fresh, until `cancel`; reports progress to `health` after each wake.
+#[allow(clippy::too_many_arguments)]
 pub async fn publish_loop(
     store: Store,
     config: Arc<Config>,
     started_at: Timestamp,
     changed: Arc<Notify>,
     metrics: Arc<crate::metrics::Metrics>,
+    health: Arc<Health>,
     tx: watch::Sender<Arc<Published>>,
     cancel: CancellationToken,
 ) {
     let mut generation = tx.borrow().snapshot.generation;
+    let mut last_build = tokio::time::Instant::now();
     loop {
-        tokio::select! {
+        let mut rebuild = tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = changed.notified() => {}
-            _ = tokio::time::sleep(REFRESH_EVERY) => {}
+            _ = changed.notified() => true,
+            _ = tokio::time::sleep(CHECK_EVERY) => last_build.elapsed() >= REFRESH_EVERY,
+        };
+        let now = Timestamp::now();
+        if !rebuild {
+            let shown = tx.borrow().snapshot.data_delayed_since.is_some();
+            rebuild = match newest_run(&store).await {
+                Ok(newest) => {
+                    let delayed = delayed_since(!config.probes.is_empty(), newest, started_at, now);
+                    delayed.is_some() != shown
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the newest run failed");
+                    false
+                }
+            };
         }
-        generation += 1;
-        match Published::build(&store, &config, generation, started_at).await {
-            Ok(p) => {
-                export(&metrics, &p.snapshot);
-                tx.send_replace(Arc::new(p));
+        if rebuild {
+            generation += 1;
+            last_build = tokio::time::Instant::now();
+            match Published::build(&store, &config, generation, started_at).await {
+                Ok(p) => {
+                    export(&metrics, &p.snapshot);
+                    tx.send_replace(Arc::new(p));
+                }
+                Err(e) => {
+                    let error = format!("{e:#}");
+                    tracing::error!(error, "rebuilding the status page failed");
+                    health.failing(Stage::Publisher, now, &error);
+                    continue;
+                }
             }
-            Err(e) => tracing::error!(
-                error = format!("{e:#}"),
-                "rebuilding the status page failed"
-            ),
         }
+        health.progress(Stage::Publisher, now);
     }
+}
+
+async fn newest_run(store: &Store) -> Result<Option<Timestamp>, crate::store::Error> {
+    let mut conn = store.pool().acquire().await?;
+    crate::store::runs::newest_run_at(&mut conn).await
 }

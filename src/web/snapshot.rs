@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::detect::{scope_status, ProbeHealth};
 use crate::domain::{ComponentId, ComponentStatus, Impact, Incident, RegionId, Timestamp};
 use crate::rollup::{Bucket, StatusTime};
-use crate::store::{incidents, probe_states, rollups, Store};
+use crate::store::{incidents, probe_states, rollups, runs, Store};
 use std::collections::HashMap;
 
 /// Days of uptime history shown.
@@ -97,6 +97,26 @@ pub struct Snapshot {
     pub open: Vec<Incident>,
     /// The newest incidents of any status, newest first.
     pub recent: Vec<Incident>,
+    /// When the newest stored run started, if that is over [`DATA_DELAYED_AFTER`] ago while
+    /// probes are configured: the page then says its data is delayed.
+    pub data_delayed_since: Option<Timestamp>,
+}
+
+/// How old the newest stored run may be before the page says its data is delayed.
+pub const DATA_DELAYED_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// When data counts as delayed at `now`: the newest run (or, with none yet, the daemon's start)
+/// is older than [`DATA_DELAYED_AFTER`] while probes are configured.
+pub fn delayed_since(
+    probes: bool,
+    newest_run: Option<Timestamp>,
+    started_at: Timestamp,
+    now: Timestamp,
+) -> Option<Timestamp> {
+    // A daemon that just started has had no time to store anything: count from its start.
+    let reference = newest_run.unwrap_or(started_at).max(started_at);
+    let late = now.millis_since(reference) > DATA_DELAYED_AFTER.as_millis() as i64;
+    (probes && late).then(|| newest_run.unwrap_or(started_at))
 }
 
 impl Snapshot {
@@ -184,6 +204,12 @@ impl Snapshot {
             overall,
             open,
             recent,
+            data_delayed_since: delayed_since(
+                !config.probes.is_empty(),
+                runs::newest_run_at(&mut conn).await?,
+                started_at,
+                now,
+            ),
         })
     }
 

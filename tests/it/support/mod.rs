@@ -4,6 +4,8 @@ pub mod app;
 pub mod binary;
 pub mod browser;
 pub mod config;
+pub mod daemon;
+pub mod lock;
 pub mod shapes;
 pub mod smtp;
 

@@ -1,0 +1,116 @@
+//! The run buffer between the probes and the writer: finished runs are pushed without waiting
+//! (a probe never blocks on the database), kept in arrival order, and taken by the writer in
+//! batches. It is bounded: past `capacity` the oldest run is dropped, counted and logged, so a
+//! database that stays away for long costs memory up to a known limit and never silently.
+
+use crate::domain::{RunRecord, Timestamp};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Finished runs waiting to be stored.
+#[derive(Debug)]
+pub struct RunBuffer {
+    queue: Mutex<VecDeque<(Timestamp, RunRecord)>>,
+    capacity: usize,
+    dropped: AtomicU64,
+}
+
+impl RunBuffer {
+    /// An empty buffer holding at most `capacity` runs.
+    pub fn new(capacity: usize) -> RunBuffer {
+        RunBuffer {
+            queue: Mutex::new(VecDeque::new()),
+            capacity: capacity.max(1),
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    /// Adds a finished run; returns the run dropped to make room, if the buffer was full.
+    pub fn push(&self, run: RunRecord, now: Timestamp) -> Option<RunRecord> {
+        let mut q = self.lock();
+        let dropped = if q.len() >= self.capacity {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            q.pop_front().map(|(_, r)| r)
+        } else {
+            None
+        };
+        q.push_back((now, run));
+        dropped
+    }
+
+    /// Takes up to `max` of the oldest runs, in order.
+    pub fn take(&self, max: usize) -> Vec<RunRecord> {
+        let mut q = self.lock();
+        let n = q.len().min(max);
+        q.drain(..n).map(|(_, r)| r).collect()
+    }
+
+    /// How many runs wait.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no run waits.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    /// When the oldest waiting run arrived.
+    pub fn oldest_arrival(&self) -> Option<Timestamp> {
+        self.lock().front().map(|(t, _)| *t)
+    }
+
+    /// How many runs were dropped because the buffer was full, since start.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Timestamp, RunRecord)>> {
+        // A panic while holding this lock cannot leave the queue half-changed (every change is
+        // one VecDeque call), so a poisoned lock is still a sound queue.
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ComponentId, ProbeId, RegionId, RunOutcome, ShapeId};
+
+    fn run(n: i64) -> RunRecord {
+        RunRecord {
+            probe: ProbeId::new("p"),
+            component: ComponentId::new("c"),
+            region: RegionId::new("r"),
+            shape: ShapeId::new("s"),
+            due_at: Timestamp::from_millis(n),
+            started_at: Timestamp::from_millis(n),
+            lateness_us: 0,
+            latency_us: 0,
+            status: None,
+            outcome: RunOutcome::Ok,
+            message: String::new(),
+            excerpt: String::new(),
+        }
+    }
+
+    #[test]
+    fn runs_come_out_in_order_and_the_oldest_go_first_when_full() {
+        let b = RunBuffer::new(3);
+        for n in 0..5 {
+            let dropped = b.push(run(n), Timestamp::from_millis(100 + n));
+            assert_eq!(
+                dropped.map(|r| r.due_at.as_millis()),
+                (n >= 3).then_some(n - 3)
+            );
+        }
+        assert_eq!(b.dropped(), 2);
+        assert_eq!(b.oldest_arrival(), Some(Timestamp::from_millis(102)));
+        let taken: Vec<i64> = b.take(2).iter().map(|r| r.due_at.as_millis()).collect();
+        assert_eq!(taken, vec![2, 3]);
+        assert_eq!(b.len(), 1);
+        assert_eq!(b.take(10).len(), 1);
+        assert!(b.is_empty());
+    }
+}
