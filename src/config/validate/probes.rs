@@ -1,174 +1,20 @@
-//! Turns the file as written into a [`Config`], checking every value and cross-reference
-//! (dangling ids, duplicates, bad durations and cron, shapes that cannot render for a target).
+//! Checks what is monitored and how: components, regions, targets and probes (schedule,
+//! timeout, expectations, and that each shape renders for each target).
 
-use super::defaults as d;
-use super::raw::{RawConfig, RawProbe};
-use super::{
-    Alerts, Component, Config, Detect, Page, Probe, Region, Server, Smtp, Storage, Target,
-};
+use super::{check_id, duration, Problems};
+use crate::config::defaults as d;
+use crate::config::raw::{RawConfig, RawProbe};
+use crate::config::{Component, Probe, Region, Target};
 use crate::domain::{ComponentId, ProbeId, RegionId};
 use crate::probe::assert::{Expectation, JsonPath};
 use crate::probe::render::{describe, render};
 use crate::probe::shape::ExpectSpec;
-use crate::probe::{Catalog, Vars};
+use crate::probe::vars::merge_vars;
+use crate::probe::Catalog;
 use crate::schedule::ScheduleSpec;
 use std::collections::HashSet;
-use std::net::SocketAddr;
-use std::time::Duration;
 
-/// (key path, message) pairs.
-type Problems = Vec<(String, String)>;
-
-/// Validates everything and returns the typed config, or every problem found.
-pub fn validate(raw: RawConfig) -> Result<Config, Problems> {
-    let mut p = Problems::new();
-    let server = server(&raw, &mut p);
-    let components = components(&raw, &mut p);
-    let regions = regions(&raw, &mut p);
-    let targets = targets(&raw, &components, &regions, &mut p);
-    let catalog = match Catalog::builtin().with(raw.shape.clone()) {
-        Ok(c) => c,
-        Err(e) => {
-            let i = raw.shape.iter().position(|s| s.id == e.id).unwrap_or(0);
-            p.push((format!("shape[{i}]"), e.to_string()));
-            Catalog::builtin().clone()
-        }
-    };
-    let mut probes = Vec::new();
-    let mut seen = HashSet::new();
-    for (i, rp) in raw.probe.iter().enumerate() {
-        let at = format!("probe[{i}]");
-        if !seen.insert(rp.id.clone()) {
-            p.push((
-                format!("{at}.id"),
-                format!("duplicate probe id {:?}", rp.id),
-            ));
-        }
-        if let Some(probe) = probe(rp, &at, &catalog, &components, &regions, &targets, &mut p) {
-            probes.push(probe);
-        }
-    }
-    let detect = detect(&raw, &mut p);
-    let alerts = Alerts {
-        on_call: raw.alerts.on_call.clone(),
-    };
-    for (i, addr) in alerts.on_call.iter().enumerate() {
-        if let Err(e) = check_address(addr) {
-            p.push((format!("alerts.on_call[{i}]"), e));
-        }
-    }
-    let smtp = raw.smtp.as_ref().map(|s| Smtp {
-        url: s.url.clone(),
-        from: s.from.clone(),
-    });
-    if let Some(s) = &smtp {
-        if !(s.url.starts_with("smtp://")
-            || s.url.starts_with("smtps://")
-            || s.url.starts_with("file://"))
-        {
-            p.push((
-                "smtp.url".into(),
-                format!(
-                    "{:?} must start with smtp://, smtps:// or file:// (a folder for .eml files)",
-                    s.url
-                ),
-            ));
-        }
-        if s.from.trim().is_empty() {
-            p.push(("smtp.from".into(), "must not be empty".into()));
-        }
-    }
-    let storage = Storage {
-        retention: duration(
-            raw.storage.retention.as_deref(),
-            d::RETENTION,
-            "storage.retention",
-            &mut p,
-        ),
-    };
-    if !p.is_empty() {
-        return Err(p);
-    }
-    Ok(Config {
-        server,
-        page: Page {
-            title: raw
-                .page
-                .title
-                .clone()
-                .unwrap_or_else(|| d::PAGE_TITLE.into()),
-        },
-        components,
-        regions,
-        targets,
-        probes,
-        catalog,
-        detect,
-        alerts,
-        smtp,
-        storage,
-    })
-}
-
-fn server(raw: &RawConfig, p: &mut Problems) -> Server {
-    let s = &raw.server;
-    let listen_text = s.listen.clone().unwrap_or_else(|| d::LISTEN.into());
-    let listen = listen_text.parse::<SocketAddr>().unwrap_or_else(|_| {
-        p.push((
-            "server.listen".into(),
-            format!("{listen_text:?} is not an address like 127.0.0.1:8080"),
-        ));
-        SocketAddr::from(([127, 0, 0, 1], 0))
-    });
-    let public_url = s
-        .public_url
-        .clone()
-        .unwrap_or_else(|| d::PUBLIC_URL.into())
-        .trim_end_matches('/')
-        .to_owned();
-    if url::Url::parse(&public_url).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
-        p.push((
-            "server.public_url".into(),
-            format!("{public_url:?} is not an http(s) URL"),
-        ));
-    }
-    let database = s.database.clone().unwrap_or_else(|| d::DATABASE.into());
-    if database.trim().is_empty() {
-        p.push(("server.database".into(), "must not be empty".into()));
-    }
-    if s.admin_token
-        .as_deref()
-        .is_some_and(|t| t.trim().len() < 16)
-    {
-        p.push((
-            "server.admin_token".into(),
-            "must be at least 16 characters".into(),
-        ));
-    }
-    Server {
-        listen,
-        public_url,
-        database,
-        admin_token: s.admin_token.clone(),
-    }
-}
-
-fn check_id(id: &str) -> Result<(), String> {
-    let ok = !id.is_empty()
-        && id.len() <= 100
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'@'));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{id:?} must be 1-100 characters of letters, digits, - _ . @"
-        ))
-    }
-}
-
-fn components(raw: &RawConfig, p: &mut Problems) -> Vec<Component> {
+pub(super) fn components(raw: &RawConfig, p: &mut Problems) -> Vec<Component> {
     let mut seen = HashSet::new();
     for (i, c) in raw.component.iter().enumerate() {
         if let Err(e) = check_id(&c.id) {
@@ -193,7 +39,7 @@ fn components(raw: &RawConfig, p: &mut Problems) -> Vec<Component> {
         .collect()
 }
 
-fn regions(raw: &RawConfig, p: &mut Problems) -> Vec<Region> {
+pub(super) fn regions(raw: &RawConfig, p: &mut Problems) -> Vec<Region> {
     let mut seen = HashSet::new();
     for (i, r) in raw.region.iter().enumerate() {
         if let Err(e) = check_id(&r.id) {
@@ -214,7 +60,7 @@ fn regions(raw: &RawConfig, p: &mut Problems) -> Vec<Region> {
         .collect()
 }
 
-fn targets(
+pub(super) fn targets(
     raw: &RawConfig,
     components: &[Component],
     regions: &[Region],
@@ -258,7 +104,7 @@ fn targets(
     out
 }
 
-fn probe(
+pub(super) fn probe(
     rp: &RawProbe,
     at: &str,
     catalog: &Catalog,
@@ -406,15 +252,6 @@ fn probe(
     })
 }
 
-/// Target vars overlaid with probe vars (shape defaults are applied by the renderer).
-pub fn merge_vars(target: &Vars, probe: &Vars) -> Vars {
-    let mut out = target.clone();
-    for (k, v) in probe {
-        out.insert(k.clone(), v.clone());
-    }
-    out
-}
-
 /// Resolves an expectation spec, reporting bad codes, paths and durations.
 pub fn expectation(spec: &ExpectSpec, at: &str, p: &mut Problems) -> Expectation {
     let status = spec.status.clone().unwrap_or_default();
@@ -455,56 +292,5 @@ pub fn expectation(spec: &ExpectSpec, at: &str, p: &mut Problems) -> Expectation
         json_has,
         json_equals,
         degraded_after,
-    }
-}
-
-fn detect(raw: &RawConfig, p: &mut Problems) -> Detect {
-    let r = &raw.detect;
-    let failures_to_open = r.failures_to_open.unwrap_or(d::FAILURES_TO_OPEN);
-    let successes_to_recover = r.successes_to_recover.unwrap_or(d::SUCCESSES_TO_RECOVER);
-    if failures_to_open == 0 {
-        p.push((
-            "detect.failures_to_open".into(),
-            "must be at least 1".into(),
-        ));
-    }
-    if successes_to_recover == 0 {
-        p.push((
-            "detect.successes_to_recover".into(),
-            "must be at least 1".into(),
-        ));
-    }
-    Detect {
-        failures_to_open,
-        successes_to_recover,
-        resolve_after_quiet: duration(
-            r.resolve_after_quiet.as_deref(),
-            d::RESOLVE_AFTER_QUIET,
-            "detect.resolve_after_quiet",
-            p,
-        ),
-    }
-}
-
-fn duration(text: Option<&str>, default: Duration, at: &str, p: &mut Problems) -> Duration {
-    match text {
-        None => default,
-        Some(t) => humantime::parse_duration(t).unwrap_or_else(|_| {
-            p.push((at.to_owned(), format!("invalid duration {t:?}")));
-            default
-        }),
-    }
-}
-
-/// A light check of a mail address: one `@`, no spaces or line breaks (no header injection).
-pub fn check_address(addr: &str) -> Result<(), String> {
-    let bad = addr.chars().any(|c| c.is_whitespace() || c.is_control());
-    match addr.split_once('@') {
-        Some((local, domain))
-            if !bad && !local.is_empty() && domain.contains('.') && !domain.contains('@') =>
-        {
-            Ok(())
-        }
-        _ => Err(format!("{addr:?} is not a mail address")),
     }
 }
