@@ -9,7 +9,7 @@ pub use probes::expectation;
 
 use super::defaults as d;
 use super::raw::RawConfig;
-use super::{Alerts, Config, Page, Smtp, Storage};
+use super::{Config, Page};
 use crate::probe::Catalog;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -49,43 +49,9 @@ pub fn validate(raw: RawConfig) -> Result<Config, Problems> {
         }
     }
     let detect = server::detect(&raw, &mut p);
-    let alerts = Alerts {
-        on_call: raw.alerts.on_call.clone(),
-    };
-    for (i, addr) in alerts.on_call.iter().enumerate() {
-        if let Err(e) = check_address(addr) {
-            p.push((format!("alerts.on_call[{i}]"), e));
-        }
-    }
-    let smtp = raw.smtp.as_ref().map(|s| Smtp {
-        url: s.url.clone(),
-        from: s.from.clone(),
-    });
-    if let Some(s) = &smtp {
-        if !(s.url.starts_with("smtp://")
-            || s.url.starts_with("smtps://")
-            || s.url.starts_with("file://"))
-        {
-            p.push((
-                "smtp.url".into(),
-                format!(
-                    "{:?} must start with smtp://, smtps:// or file:// (a folder for .eml files)",
-                    s.url
-                ),
-            ));
-        }
-        if s.from.trim().is_empty() {
-            p.push(("smtp.from".into(), "must not be empty".into()));
-        }
-    }
-    let storage = Storage {
-        retention: duration(
-            raw.storage.retention.as_deref(),
-            d::RETENTION,
-            "storage.retention",
-            &mut p,
-        ),
-    };
+    let alerts = server::alerts(&raw, &mut p);
+    let smtp = server::smtp(&raw, &mut p);
+    let storage = server::storage(&raw, &mut p);
     if !p.is_empty() {
         return Err(p);
     }
@@ -125,25 +91,31 @@ fn check_id(id: &str) -> Result<(), String> {
     }
 }
 
-fn duration(text: Option<&str>, default: Duration, at: &str, p: &mut Problems) -> Duration {
-    match text {
-        None => default,
-        Some(t) => humantime::parse_duration(t).unwrap_or_else(|_| {
-            p.push((at.to_owned(), format!("invalid duration {t:?}")));
-            default
-        }),
-    }
+/// A duration key, or `default` when unset; see [`bounded`].
+fn duration(
+    text: Option<&str>,
+    default: Duration,
+    range: d::Range,
+    at: &str,
+    p: &mut Problems,
+) -> Duration {
+    text.map_or(Some(default), |t| bounded(t, range, at, p))
+        .unwrap_or(default)
 }
 
-/// A light check of a mail address: one `@`, no spaces or line breaks (no header injection).
-pub fn check_address(addr: &str) -> Result<(), String> {
-    let bad = addr.chars().any(|c| c.is_whitespace() || c.is_control());
-    match addr.split_once('@') {
-        Some((local, domain))
-            if !bad && !local.is_empty() && domain.contains('.') && !domain.contains('@') =>
-        {
-            Ok(())
+/// A duration within `range`, or a problem that names the bound it broke:
+/// `at most 7d, got "300000000000y"`.
+fn bounded(t: &str, range: d::Range, at: &str, p: &mut Problems) -> Option<Duration> {
+    let problem = match humantime::parse_duration(t) {
+        Ok(v) if v > range.max.value => format!("at most {}, got {t:?}", range.max.text),
+        Ok(v) if v < range.min.value => format!("at least {}, got {t:?}", range.min.text),
+        Ok(v) => return Some(v),
+        // Too large even for a `Duration`: the same bound applies.
+        Err(humantime::DurationError::NumberOverflow) => {
+            format!("at most {}, got {t:?}", range.max.text)
         }
-        _ => Err(format!("{addr:?} is not a mail address")),
-    }
+        Err(_) => format!("invalid duration {t:?}"),
+    };
+    p.push((at.to_owned(), problem));
+    None
 }

@@ -1,11 +1,11 @@
 //! Checks what is monitored and how: components, regions, targets and probes (schedule,
 //! timeout, expectations, and that each shape renders for each target).
 
-use super::{check_id, duration, Problems};
+use super::{bounded, check_id, duration, Problems};
 use crate::config::defaults as d;
 use crate::config::raw::{RawConfig, RawProbe};
 use crate::config::{Component, Probe, Region, Target};
-use crate::domain::{ComponentId, ProbeId, RegionId};
+use crate::domain::{ComponentId, ProbeId, RegionId, Timestamp};
 use crate::probe::assert::{Expectation, JsonPath};
 use crate::probe::render::{describe, render};
 use crate::probe::shape::ExpectSpec;
@@ -143,37 +143,18 @@ pub(super) fn probe(
             ));
             None
         }
-        (Some(e), None) => match humantime::parse_duration(e) {
-            Ok(d) if d >= d::MIN_INTERVAL => Some(ScheduleSpec::Every(d)),
-            Ok(_) => {
-                p.push((
-                    format!("{at}.every"),
-                    format!("{e:?} is shorter than {:?}", d::MIN_INTERVAL),
-                ));
-                None
-            }
-            Err(_) => {
-                p.push((format!("{at}.every"), format!("invalid duration {e:?}")));
-                None
-            }
-        },
-        (None, Some(c)) => match ScheduleSpec::parse_cron(c) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                p.push((format!("{at}.cron"), e));
-                None
-            }
-        },
+        (Some(e), None) => {
+            bounded(e, d::EVERY_RANGE, &format!("{at}.every"), p).map(ScheduleSpec::Every)
+        }
+        (None, Some(c)) => cron(c, &format!("{at}.cron"), p),
     };
     let timeout = duration(
         rp.timeout.as_deref(),
         d::PROBE_TIMEOUT,
+        d::TIMEOUT_RANGE,
         &format!("{at}.timeout"),
         p,
     );
-    if timeout.is_zero() {
-        p.push((format!("{at}.timeout"), "must be more than 0s".into()));
-    }
     let spec = shape
         .map(|s| s.expect.overlay(&rp.expect))
         .unwrap_or_else(|| rp.expect.clone());
@@ -278,19 +259,78 @@ pub fn expectation(spec: &ExpectSpec, at: &str, p: &mut Problems) -> Expectation
         }
     }
     let degraded_after = spec.degraded_after.as_deref().and_then(|text| {
-        humantime::parse_duration(text)
-            .map_err(|_| {
-                p.push((
-                    format!("{at}.degraded_after"),
-                    format!("invalid duration {text:?}"),
-                ))
-            })
-            .ok()
+        bounded(
+            text,
+            d::DEGRADED_AFTER_RANGE,
+            &format!("{at}.degraded_after"),
+            p,
+        )
     });
     Expectation {
         status,
         json_has,
         json_equals,
         degraded_after,
+    }
+}
+
+/// Upcoming runs of a cron probe checked against the longest wait between runs.
+const CRON_SAMPLES: usize = 16;
+
+/// A cron schedule that keeps running: the next [`CRON_SAMPLES`] runs from now each come at
+/// most `every`'s upper bound after the one before (a weekday-only cron passes, a monthly one
+/// does not, one that never fires again is refused).
+fn cron(expr: &str, at: &str, p: &mut Problems) -> Option<ScheduleSpec> {
+    let spec = ScheduleSpec::parse_cron(expr)
+        .map_err(|e| p.push((at.to_owned(), e)))
+        .ok()?;
+    let max = d::EVERY_RANGE.max;
+    let mut prev = Timestamp::now();
+    for _ in 0..CRON_SAMPLES {
+        let Some(next) = spec.next_after(prev) else {
+            p.push((
+                at.to_owned(),
+                format!("{expr:?} has no run after {}", prev.to_rfc3339()),
+            ));
+            return None;
+        };
+        let wait = u64::try_from(next.millis_since(prev)).unwrap_or(u64::MAX);
+        if wait > max.value.as_millis() as u64 {
+            let secs = std::time::Duration::from_secs(wait / 1000);
+            p.push((
+                at.to_owned(),
+                format!(
+                    "at most {} between runs, got {expr:?} waiting {} after {}",
+                    max.text,
+                    humantime::format_duration(secs),
+                    prev.to_rfc3339()
+                ),
+            ));
+            return None;
+        }
+        prev = next;
+    }
+    Some(spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cron_must_keep_running_at_least_weekly() {
+        for ok in ["*/30 * * * * *", "0 0 9 * * Mon-Fri", "0 0 3 * * Sun"] {
+            let mut p = Problems::new();
+            assert!(cron(ok, "probe[0].cron", &mut p).is_some(), "{ok}: {p:?}");
+        }
+        for (bad, says) in [
+            ("0 0 0 1 * *", "at most 7d between runs"),
+            ("0 0 0 1 1 * 2001", "has no run after"),
+            ("every minute", "invalid cron expression"),
+        ] {
+            let mut p = Problems::new();
+            assert!(cron(bad, "probe[0].cron", &mut p).is_none(), "{bad}");
+            assert!(p.len() == 1 && p[0].1.contains(says), "{bad}: {p:?}");
+        }
     }
 }

@@ -1,10 +1,13 @@
-//! Checks `[server]` and `[detect]`: where the daemon listens and keeps its data, and how it
-//! decides.
+//! Checks the daemon's own tables: `[server]`, `[detect]`, `[alerts]`, `[smtp]` and
+//! `[storage]` (where it listens and keeps its data, how it decides, whom it mails).
 
 use super::{duration, Problems};
 use crate::config::defaults as d;
 use crate::config::raw::RawConfig;
-use crate::config::{Detect, Server};
+use crate::config::smtp::{parse_from, SmtpUrl};
+use crate::config::{Alerts, Detect, Server, Smtp, Storage};
+use crate::domain::EmailAddress;
+use secrecy::SecretString;
 use std::net::SocketAddr;
 
 pub(super) fn server(raw: &RawConfig, p: &mut Problems) -> Server {
@@ -46,7 +49,7 @@ pub(super) fn server(raw: &RawConfig, p: &mut Problems) -> Server {
         listen,
         public_url,
         database,
-        admin_token: s.admin_token.clone(),
+        admin_token: s.admin_token.as_deref().map(SecretString::from),
     }
 }
 
@@ -72,7 +75,43 @@ pub(super) fn detect(raw: &RawConfig, p: &mut Problems) -> Detect {
         resolve_after_quiet: duration(
             r.resolve_after_quiet.as_deref(),
             d::RESOLVE_AFTER_QUIET,
+            d::RESOLVE_AFTER_QUIET_RANGE,
             "detect.resolve_after_quiet",
+            p,
+        ),
+    }
+}
+
+/// On-call addresses, parsed as the mailer parses them (an address it would drop is an error).
+pub(super) fn alerts(raw: &RawConfig, p: &mut Problems) -> Alerts {
+    let mut on_call = Vec::new();
+    for (i, addr) in raw.alerts.on_call.iter().enumerate() {
+        match EmailAddress::parse(addr) {
+            Ok(a) => on_call.push(a),
+            Err(e) => p.push((format!("alerts.on_call[{i}]"), e)),
+        }
+    }
+    Alerts { on_call }
+}
+
+/// `[smtp]`: the transport URL and the From mailbox, parsed with the sender's own parsers.
+pub(super) fn smtp(raw: &RawConfig, p: &mut Problems) -> Option<Smtp> {
+    let s = raw.smtp.as_ref()?;
+    let url = SmtpUrl::parse(&s.url).map_err(|e| p.push(("smtp.url".into(), e)));
+    let from = parse_from(&s.from).map_err(|e| p.push(("smtp.from".into(), e)));
+    Some(Smtp {
+        url: url.ok()?,
+        from: from.ok()?,
+    })
+}
+
+pub(super) fn storage(raw: &RawConfig, p: &mut Problems) -> Storage {
+    Storage {
+        retention: duration(
+            raw.storage.retention.as_deref(),
+            d::RETENTION,
+            d::RETENTION_RANGE,
+            "storage.retention",
             p,
         ),
     }

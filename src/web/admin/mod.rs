@@ -19,6 +19,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
+use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
@@ -58,7 +59,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
 
 /// Refuses requests without the configured bearer token (compared in constant time).
 async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(expected) = state.config.server.admin_token.as_deref() else {
+    let Some(expected) = state.config.server.admin_token.as_ref() else {
         return WebError::Unauthorized(
             "the admin API is disabled: set server.admin_token in the config".into(),
         )
@@ -72,7 +73,9 @@ async fn require_token(State(state): State<AppState>, req: Request, next: Next) 
         .map(str::trim);
     match given {
         None => WebError::Unauthorized("missing bearer token".into()).into_response(),
-        Some(t) if bool::from(t.as_bytes().ct_eq(expected.as_bytes())) => next.run(req).await,
+        Some(t) if bool::from(t.as_bytes().ct_eq(expected.expose_secret().as_bytes())) => {
+            next.run(req).await
+        }
         Some(_) => WebError::Unauthorized("wrong bearer token".into()).into_response(),
     }
 }
