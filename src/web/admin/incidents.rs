@@ -1,8 +1,8 @@
 //! Incident handlers: list, show, open, update, edit and postmortem, and the admin JSON form.
 
 use super::{
-    author, check_text, components, parse_id, parse_impact, parse_json, parse_status, regions,
-    MAX_BODY_CHARS, MAX_POSTMORTEM_CHARS, MAX_TITLE_CHARS,
+    author, check_body, check_line, components, parse_id, parse_impact, parse_json, parse_status,
+    regions, MAX_BODY_CHARS, MAX_POSTMORTEM_CHARS, MAX_TITLE_CHARS,
 };
 use crate::domain::{Incident, IncidentStatus, Timestamp};
 use crate::incident::people::{self, Edit, Opening};
@@ -100,8 +100,8 @@ pub(super) async fn open_incident(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), WebError> {
     let r: OpenRequest = parse_json(&body)?;
-    check_text("title", &r.title, MAX_TITLE_CHARS)?;
-    check_text("body", &r.body, MAX_BODY_CHARS)?;
+    check_line("title", &r.title, MAX_TITLE_CHARS)?;
+    check_body("body", &r.body, MAX_BODY_CHARS)?;
     let opening = Opening {
         title: r.title.trim().to_owned(),
         impact: parse_impact(&r.impact)?,
@@ -143,7 +143,7 @@ pub(super) async fn post_update(
     let id = parse_id(&id)?;
     let r: UpdateRequest = parse_json(&body)?;
     let status = parse_status(&r.status)?;
-    check_text("body", &r.body, MAX_BODY_CHARS)?;
+    check_body("body", &r.body, MAX_BODY_CHARS)?;
     let author = author(r.author)?;
     let inc = people::post_update(
         &state.store,
@@ -181,7 +181,7 @@ pub(super) async fn edit_incident(
         ));
     }
     if let Some(t) = &r.title {
-        check_text("title", t, MAX_TITLE_CHARS)?;
+        check_line("title", t, MAX_TITLE_CHARS)?;
     }
     let edit = Edit {
         title: r.title.map(|t| t.trim().to_owned()),
@@ -208,7 +208,7 @@ pub(super) async fn put_postmortem(
 ) -> Result<Json<Value>, WebError> {
     let id = parse_id(&id)?;
     let r: PostmortemRequest = parse_json(&body)?;
-    check_text("body", &r.body, MAX_POSTMORTEM_CHARS)?;
+    check_body("body", &r.body, MAX_POSTMORTEM_CHARS)?;
     let author = author(r.author)?;
     let inc =
         people::publish_postmortem(&state.store, id, &r.body, &author, Timestamp::now()).await?;

@@ -112,7 +112,18 @@ fn parse_impact(raw: &str) -> Result<Impact, WebError> {
     })
 }
 
-fn check_text(field: &str, text: &str, max: usize) -> Result<(), WebError> {
+/// One-line text (a title, an author, an id): no control characters at all, so nothing can
+/// break a mail `Subject` header or a log line.
+fn check_line(field: &str, text: &str, max: usize) -> Result<(), WebError> {
+    check_text(field, text, max, &[])
+}
+
+/// Multi-line text (an update, a postmortem): line breaks and tabs, no other control characters.
+fn check_body(field: &str, text: &str, max: usize) -> Result<(), WebError> {
+    check_text(field, text, max, &['\n', '\r', '\t'])
+}
+
+fn check_text(field: &str, text: &str, max: usize, allowed: &[char]) -> Result<(), WebError> {
     let n = text.chars().count();
     if text.trim().is_empty() {
         return Err(WebError::BadRequest(format!("{field} must not be empty")));
@@ -122,14 +133,34 @@ fn check_text(field: &str, text: &str, max: usize) -> Result<(), WebError> {
             "{field} is {n} characters; the limit is {max}"
         )));
     }
-    Ok(())
+    no_control(field, text, allowed)
+}
+
+/// Refuses control characters (and the Unicode line and paragraph separators) outside `allowed`,
+/// naming the first one and where it is.
+fn no_control(field: &str, text: &str, allowed: &[char]) -> Result<(), WebError> {
+    let bad =
+        |c: char| (c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) && !allowed.contains(&c);
+    match text.chars().enumerate().find(|&(_, c)| bad(c)) {
+        None => Ok(()),
+        Some((i, c)) => Err(WebError::Unprocessable(format!(
+            "{field} must not contain {} (U+{:04X} at character {})",
+            if allowed.is_empty() {
+                "line breaks or other control characters"
+            } else {
+                "control characters other than line breaks and tabs"
+            },
+            u32::from(c),
+            i + 1
+        ))),
+    }
 }
 
 fn author(raw: Option<String>) -> Result<String, WebError> {
     match raw {
         None => Ok(DEFAULT_AUTHOR.into()),
         Some(a) => {
-            check_text("author", &a, MAX_AUTHOR_CHARS)?;
+            check_line("author", &a, MAX_AUTHOR_CHARS)?;
             Ok(a.trim().to_owned())
         }
     }
@@ -138,6 +169,7 @@ fn author(raw: Option<String>) -> Result<String, WebError> {
 fn components(state: &AppState, raw: Vec<String>) -> Result<Vec<ComponentId>, WebError> {
     raw.into_iter()
         .map(|c| {
+            no_control("components", &c, &[])?;
             state
                 .config
                 .components
@@ -152,6 +184,7 @@ fn components(state: &AppState, raw: Vec<String>) -> Result<Vec<ComponentId>, We
 fn regions(state: &AppState, raw: Vec<String>) -> Result<Vec<RegionId>, WebError> {
     raw.into_iter()
         .map(|r| {
+            no_control("regions", &r, &[])?;
             state
                 .config
                 .regions
