@@ -73,9 +73,11 @@ impl fmt::Debug for SmtpUrl {
 /// since it may hold a password that the URL parser could not find.
 fn redacted(text: &str) -> Result<String, String> {
     let mut url = url::Url::parse(text).map_err(|e| format!("not a URL ({e})"))?;
-    if url.password().is_some() && url.set_password(Some("***")).is_err() {
-        return Err("not a URL with a host".into());
+    if url.password().is_none() {
+        return Ok(text.to_owned());
     }
+    url.set_password(Some("***"))
+        .map_err(|()| "not a URL with a host".to_owned())?;
     Ok(url.to_string())
 }
 
