@@ -22,5 +22,57 @@ pub const SUCCESSES_TO_RECOVER: u32 = 3;
 pub const RESOLVE_AFTER_QUIET: Duration = Duration::from_secs(600);
 /// `storage.retention`
 pub const RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
-/// The shortest `every` accepted (tests use short intervals; production rarely goes below 10s).
-pub const MIN_INTERVAL: Duration = Duration::from_millis(20);
+
+/// A bound on a duration key, with the spelling errors and the README use.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    /// The bound.
+    pub value: Duration,
+    /// How it is written, e.g. `7d`.
+    pub text: &'static str,
+}
+
+/// The smallest and largest value a duration key accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct Range {
+    /// Smallest accepted value.
+    pub min: Limit,
+    /// Largest accepted value.
+    pub max: Limit,
+}
+
+const fn limit(value: Duration, text: &'static str) -> Limit {
+    Limit { value, text }
+}
+
+const DAY: u64 = 24 * 3600;
+const ZERO: Limit = limit(Duration::ZERO, "0s");
+
+/// `probe.every`, and the longest wait between two runs of a `probe.cron`: tests use short
+/// intervals (production rarely goes below 10s); a probe that runs less than weekly does not
+/// watch anything, and the bound keeps the scheduler's time arithmetic far from overflow.
+pub const EVERY_RANGE: Range = Range {
+    min: limit(Duration::from_millis(20), "20ms"),
+    max: limit(Duration::from_secs(7 * DAY), "7d"),
+};
+/// `probe.timeout`: more than zero, and no single request is waited on for longer than 5 minutes.
+pub const TIMEOUT_RANGE: Range = Range {
+    min: limit(Duration::from_millis(1), "1ms"),
+    max: limit(Duration::from_secs(300), "5m"),
+};
+/// `probe.expect.degraded_after`: slower than the longest timeout cannot be told apart.
+pub const DEGRADED_AFTER_RANGE: Range = Range {
+    min: ZERO,
+    max: limit(Duration::from_secs(300), "5m"),
+};
+/// `detect.resolve_after_quiet` (`0s` = never).
+pub const RESOLVE_AFTER_QUIET_RANGE: Range = Range {
+    min: ZERO,
+    max: limit(Duration::from_secs(30 * DAY), "30d"),
+};
+/// `storage.retention`: at least an hour of raw runs for detection and the admin API, at most
+/// ten years (times are millisecond integers; the bound keeps cutoffs far from wrapping).
+pub const RETENTION_RANGE: Range = Range {
+    min: limit(Duration::from_secs(3600), "1h"),
+    max: limit(Duration::from_secs(3650 * DAY), "3650d"),
+};

@@ -6,14 +6,17 @@ pub mod env;
 pub mod locate;
 pub mod raw;
 pub mod self_watch;
+pub mod smtp;
 pub mod validate;
 
 pub use self_watch::Heartbeat;
+pub use smtp::{Smtp, SmtpUrl};
 
-use crate::domain::{ComponentId, ProbeId, RegionId};
+use crate::domain::{ComponentId, EmailAddress, ProbeId, RegionId};
 use crate::probe::assert::Expectation;
 use crate::probe::{Catalog, Vars};
 use crate::schedule::ScheduleSpec;
+use secrecy::SecretString;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -58,8 +61,8 @@ pub struct Server {
     pub public_url: String,
     /// SQLite URL.
     pub database: String,
-    /// Admin bearer token, if the admin API is enabled.
-    pub admin_token: Option<String>,
+    /// Admin bearer token, if the admin API is enabled (redacted in `Debug`).
+    pub admin_token: Option<SecretString>,
 }
 
 /// `[page]`
@@ -141,17 +144,8 @@ pub struct Detect {
 /// `[alerts]`
 #[derive(Debug, Clone, Default)]
 pub struct Alerts {
-    /// On-call addresses.
-    pub on_call: Vec<String>,
-}
-
-/// `[smtp]`
-#[derive(Debug, Clone)]
-pub struct Smtp {
-    /// Transport URL.
-    pub url: String,
-    /// From header.
-    pub from: String,
+    /// On-call addresses, parsed as every address mimic mails.
+    pub on_call: Vec<EmailAddress>,
 }
 
 /// `[storage]`
@@ -282,5 +276,22 @@ impl Config {
     /// A component by id.
     pub fn component(&self, id: &ComponentId) -> Option<&Component> {
         self.components.iter().find(|c| &c.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let text = "[server]\nadmin_token = \"tok-0123456789-SECRET\"\n\n\
+                    [smtp]\nurl = \"smtps://ops:pw-HUNTER2@mail.example.com\"\n\
+                    from = \"Status <status@example.com>\"\n";
+        let config = Config::parse(text, &|_| None).unwrap_or_else(|e| panic!("{e}"));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("SECRET"), "admin token in Debug");
+        assert!(!shown.contains("HUNTER2"), "SMTP password in Debug");
+        assert!(shown.contains("mail.example.com"), "{shown}");
     }
 }

@@ -37,12 +37,7 @@ impl MailContext {
         Some(MailContext {
             page_title: config.page.title.clone(),
             public_url: config.server.public_url.clone(),
-            on_call: config
-                .alerts
-                .on_call
-                .iter()
-                .filter_map(|a| EmailAddress::parse(a).ok())
-                .collect(),
+            on_call: config.alerts.on_call.clone(),
             domain,
             shapes: config
                 .probes

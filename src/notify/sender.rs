@@ -3,6 +3,7 @@
 //! recipient. A mail is marked sent only after the server accepted it; failures back off
 //! exponentially with jitter and give up after [`MAX_ATTEMPTS`] (or at once on a permanent 5xx).
 
+use crate::config::SmtpUrl;
 use crate::domain::Timestamp;
 use crate::metrics::Metrics;
 use crate::store::outbox::{self, QueuedMail};
@@ -12,6 +13,7 @@ use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rand::Rng;
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -53,23 +55,21 @@ impl Sender {
         smtp: &crate::config::Smtp,
         metrics: Arc<Metrics>,
     ) -> anyhow::Result<Sender> {
-        let transport = match smtp.url.strip_prefix("file://") {
-            Some(dir) => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| anyhow::anyhow!("smtp.url: cannot create {dir}: {e}"))?;
+        let transport = match &smtp.url {
+            SmtpUrl::Files(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    anyhow::anyhow!("smtp.url: cannot create {}: {e}", dir.display())
+                })?;
                 Transport::Files(AsyncFileTransport::new(dir))
             }
-            None => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url)
+            SmtpUrl::Server { url, .. } => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
                     .map_err(|e| anyhow::anyhow!("smtp.url: {e}"))?
                     .timeout(Some(Duration::from_secs(15)))
                     .build(),
             ),
         };
-        let from: Mailbox = smtp
-            .from
-            .parse()
-            .map_err(|e| anyhow::anyhow!("smtp.from {:?}: {e}", smtp.from))?;
+        let from = smtp.from.clone();
         Ok(Sender {
             store,
             transport,

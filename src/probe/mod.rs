@@ -9,6 +9,7 @@ pub mod render;
 pub mod request;
 pub mod runner;
 pub mod shape;
+pub mod vars;
 
 pub use catalog::Catalog;
 pub use render::{RenderedRequest, Vars};

@@ -2,13 +2,13 @@
 //! would be wasted CPU, the variables never change), and the step that runs one.
 
 use super::scheduler::Due;
-use crate::config::validate::merge_vars;
 use crate::config::Config;
 use crate::domain::{ComponentId, ProbeId, RegionId, RunRecord, ShapeId, Timestamp};
 use crate::probe::assert::Expectation;
 use crate::probe::render::{render, RenderError};
 use crate::probe::request::Prepared;
 use crate::probe::runner::{execute_prepared, Limits};
+use crate::probe::vars::merge_vars;
 use crate::probe::RenderedRequest;
 use crate::schedule::ScheduleSpec;
 use std::sync::Arc;

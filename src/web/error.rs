@@ -12,6 +12,9 @@ pub enum WebError {
     /// Malformed or invalid input.
     #[error("{0}")]
     BadRequest(String),
+    /// Well-formed input whose content is refused (e.g. a control character in a title).
+    #[error("{0}")]
+    Unprocessable(String),
     /// Missing or wrong credentials.
     #[error("{0}")]
     Unauthorized(String),
@@ -53,6 +56,7 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let status = match &self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,

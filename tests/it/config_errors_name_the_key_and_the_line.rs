@@ -119,7 +119,11 @@ async fn environment_variables_expand_and_a_missing_one_is_named() {
     })
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        parsed.server.admin_token.as_deref(),
+        parsed
+            .server
+            .admin_token
+            .as_ref()
+            .map(secrecy::ExposeSecret::expose_secret),
         Some("0123456789abcdef0123")
     );
 }

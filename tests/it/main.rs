@@ -3,6 +3,7 @@
 
 mod support;
 
+mod a_bad_config_value_is_refused_by_check_and_serve_before_anything_starts;
 mod a_database_locked_for_45_s_turns_healthz_red_and_loses_no_run;
 mod a_flapping_region_opens_no_incident;
 mod a_hanging_region_never_delays_other_probes;

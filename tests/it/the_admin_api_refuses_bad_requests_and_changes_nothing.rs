@@ -1,11 +1,13 @@
 //! The admin API guards the timeline: without the right token, or with malformed input, a request
-//! gets a 401 or 400 with a message and the database is exactly as it was. Valid requests open,
-//! update, edit and postmortem an incident.
+//! gets a 401, 400 or 422 with a message and the database is exactly as it was: a line break or
+//! other control character in a title, author, component or region (which would reach mail
+//! headers and logs) is refused, and in a body only line breaks and tabs pass. Valid requests
+//! open, update, edit and postmortem an incident.
 
 use crate::support::app::{Answer, TestApp};
 use crate::support::{config::TestConfig, emulator, REGIONS};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Row};
 
@@ -160,6 +162,78 @@ async fn bad_tokens_and_bad_input_are_refused_and_leave_the_database_unchanged()
             .await;
         refused(&a, 400, needle);
     }
+    // Control characters where one line is expected, or in a body beyond line breaks and tabs:
+    // 422, naming the field and the character.
+    let title = "must not contain line breaks or other control characters";
+    let body = "must not contain control characters other than line breaks and tabs";
+    let incidents = "/api/admin/incidents".to_owned();
+    let cases: Vec<(Method, String, Value, String)> = vec![
+        (
+            Method::POST,
+            incidents.clone(),
+            json!({"title": "Outage\r\nBcc: everyone@example.com", "impact": "minor", "body": "b"}),
+            format!("title {title} (U+000D at character 7)"),
+        ),
+        (
+            Method::POST,
+            incidents.clone(),
+            json!({"title": "Outage\tin Europe", "impact": "minor", "body": "b"}),
+            format!("title {title} (U+0009"),
+        ),
+        (
+            Method::POST,
+            incidents.clone(),
+            json!({"title": "Outage\u{2028}now", "impact": "minor", "body": "b"}),
+            format!("title {title} (U+2028"),
+        ),
+        (
+            Method::POST,
+            incidents.clone(),
+            json!({"title": "Outage", "impact": "minor", "body": "b", "author": "Ana\n"}),
+            format!("author {title} (U+000A"),
+        ),
+        (
+            Method::POST,
+            incidents.clone(),
+            json!({"title": "Outage", "impact": "minor", "body": "b", "components": ["edge-api\n"]}),
+            format!("components {title} (U+000A"),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/admin/incidents/{id}"),
+            json!({"title": "Slow\u{7}"}),
+            format!("title {title} (U+0007 at character 5)"),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/admin/incidents/{id}"),
+            json!({"regions": ["eu-west-2\u{0}"]}),
+            format!("regions {title} (U+0000"),
+        ),
+        (
+            Method::POST,
+            updates.clone(),
+            json!({"status": "identified", "body": "Found it.\n\u{1b}[31mred"}),
+            format!("body {body} (U+001B at character 11)"),
+        ),
+        (
+            Method::PUT,
+            format!("/api/admin/incidents/{id}/postmortem"),
+            json!({"body": "# What happened\u{8}"}),
+            format!("body {body} (U+0008"),
+        ),
+    ];
+    for (method, path, body, needle) in cases {
+        let a = app
+            .request(
+                method,
+                &path,
+                Some(crate::support::config::ADMIN_TOKEN),
+                Some(body.to_string()),
+            )
+            .await;
+        refused(&a, 422, &needle);
+    }
     // Unknown incident: 404; postmortem before resolution: 409.
     let a = app
         .admin(
@@ -197,7 +271,7 @@ async fn bad_tokens_and_bad_input_are_refused_and_leave_the_database_unchanged()
         .admin(
             Method::POST,
             &updates,
-            Some(json!({"status": "resolved", "body": "Back to normal."})),
+            Some(json!({"status": "resolved", "body": "Back to normal.\r\n\tEvery region."})),
         )
         .await;
     assert_eq!(a.status, 201);
@@ -217,6 +291,13 @@ async fn bad_tokens_and_bad_input_are_refused_and_leave_the_database_unchanged()
         .admin(Method::GET, &format!("/api/admin/incidents/{id}"), None)
         .await;
     assert_eq!(shown.json["updates"].as_array().map(Vec::len), Some(2));
+    assert!(
+        shown.json["updates"].as_array().is_some_and(|u| u
+            .iter()
+            .any(|u| u["body"] == "Back to normal.\r\n\tEvery region.")),
+        "line breaks and tabs in a body are kept: {:?}",
+        shown.json["updates"]
+    );
     assert_ne!(snapshot(&app).await, before);
     app.stop().await;
 }
