@@ -9,7 +9,7 @@
 
 use crate::config::Config;
 use crate::domain::Timestamp;
-use crate::incident::service::Detector;
+use crate::incident::detector::Detector;
 use crate::metrics::Metrics;
 use crate::notify::sender::Sender;
 use crate::pipeline::heartbeat::Heartbeater;
@@ -232,11 +232,15 @@ impl App {
 
         let mut failure: Option<anyhow::Error> = None;
         tokio::select! {
+            biased;
             _ = cancel.cancelled() => {}
             Some(joined) = tasks.join_next() => {
                 let (name, result) = ended(joined);
-                let cause = result.err().unwrap_or_else(|| anyhow::anyhow!("ended unexpectedly"));
-                failure = Some(cause.context(format!("{name} stopped")));
+                // A task that ends cleanly because shutdown began is no failure.
+                if result.is_err() || !cancel.is_cancelled() {
+                    let cause = result.err().unwrap_or_else(|| anyhow::anyhow!("ended unexpectedly"));
+                    failure = Some(cause.context(format!("{name} stopped")));
+                }
                 cancel.cancel();
             }
         }

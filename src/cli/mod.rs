@@ -2,7 +2,13 @@
 //! calls the library, prints, and maps results to exit codes (0 ok, 1 a check failed, 2 bad
 //! input or config).
 
+mod check;
+mod emulate;
 pub mod incident;
+mod serve;
+mod shapes;
+
+pub use serve::shutdown_signal;
 
 use crate::config::Config;
 use crate::gate::{self, CompareOptions};
@@ -171,9 +177,9 @@ pub enum ConfigAction {
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve { config } => serve(config).await,
-        Command::Check(args) => check(args).await,
-        Command::Shapes { action } => shapes(action),
+        Command::Serve { config } => serve::serve(config).await,
+        Command::Check(args) => check::check(args).await,
+        Command::Shapes { action } => shapes::shapes(action),
         Command::Config {
             action: ConfigAction::Check { config },
         } => match Config::load(&config) {
@@ -183,7 +189,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             }
             Err(e) => bad_input(e),
         },
-        Command::Emulate { listen, regions } => emulate(listen, regions).await,
+        Command::Emulate { listen, regions } => emulate::emulate(listen, regions).await,
         Command::Incident(args) => incident::run(args).await,
         Command::Demo {
             listen,
@@ -224,298 +230,4 @@ fn parse_vars(text: Option<&str>) -> Result<Vars, String> {
             Err(e) => Err(format!("--vars is not valid JSON: {e}")),
         },
     }
-}
-
-/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, not when
-/// the future is first polled, so a signal that arrives right after start-up is not lost.
-pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let term = signal(SignalKind::terminate());
-        let int = signal(SignalKind::interrupt());
-        async move {
-            match (term, int) {
-                (Ok(mut term), Ok(mut int)) => {
-                    tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
-                }
-                _ => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        async {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
-
-async fn serve(path: PathBuf) -> ExitCode {
-    let config = match Config::load(&path) {
-        Ok(c) => c,
-        Err(e) => return bad_input(e),
-    };
-    let app = match crate::app::App::build(config).await {
-        Ok(a) => a,
-        // Another daemon on the same database is a usage error, like a bad config: exit 2.
-        Err(e)
-            if e.downcast_ref::<crate::store::LockError>()
-                .is_some_and(|l| matches!(l, crate::store::LockError::Held { .. })) =>
-        {
-            return bad_input(format!("{e:#}"));
-        }
-        Err(e) => {
-            eprintln!("mimic: {e:#}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let cancel = CancellationToken::new();
-    let trigger = cancel.clone();
-    let signal = shutdown_signal();
-    tracing::info!(addr = %app.addr(), jobs = app.job_count(), "serving");
-    tokio::spawn(async move {
-        signal.await;
-        tracing::info!("shutdown requested");
-        trigger.cancel();
-    });
-    match app.run(cancel).await {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("mimic: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn check(args: CheckArgs) -> ExitCode {
-    let client = match crate::probe::runner::http_client() {
-        Ok(c) => c,
-        Err(e) => return bad_input(format!("HTTP client: {e}")),
-    };
-    if let (Some(baseline), Some(candidate)) = (&args.baseline, &args.candidate) {
-        let vars = match parse_vars(args.vars.as_deref()) {
-            Ok(v) => v,
-            Err(e) => return bad_input(e),
-        };
-        let opts = CompareOptions {
-            baseline: baseline.clone(),
-            candidate: candidate.clone(),
-            shapes: args.shapes.clone(),
-            vars,
-            timeout: args.timeout,
-        };
-        return match gate::compare(&client, Catalog::builtin(), &opts).await {
-            Err(e) => bad_input(e),
-            Ok((compared, diffs)) => {
-                if args.format == Format::Json {
-                    let out = serde_json::json!({"compared": compared, "differences": diffs});
-                    println!("{out:#}");
-                } else if diffs.is_empty() {
-                    println!("{compared} shapes compared: baseline and candidate answer alike");
-                } else {
-                    let rows: Vec<Vec<String>> = diffs
-                        .iter()
-                        .map(|d| {
-                            vec![
-                                d.shape.clone(),
-                                d.label.clone(),
-                                d.baseline.clone(),
-                                d.candidate.clone(),
-                                d.what.clone(),
-                            ]
-                        })
-                        .collect();
-                    print!(
-                        "{}",
-                        gate::table(
-                            &["SHAPE", "REQUEST", "BASELINE", "CANDIDATE", "DIFFERENCE"],
-                            &rows
-                        )
-                    );
-                    println!("{} of {compared} shapes answer differently", diffs.len());
-                }
-                if diffs.is_empty() {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
-                }
-            }
-        };
-    }
-    let Some(path) = args.config else {
-        return bad_input("mimic check needs --config FILE, or --baseline URL --candidate URL");
-    };
-    let config = match Config::load(&path) {
-        Ok(c) => c,
-        Err(e) => return bad_input(e),
-    };
-    for r in &args.region {
-        if !config.regions.iter().any(|x| x.id.as_str() == r) {
-            return bad_input(format!(
-                "--region {r:?}: no such region in {}",
-                path.display()
-            ));
-        }
-    }
-    for p in &args.probe {
-        if !config.probes.iter().any(|x| x.id.as_str() == p) {
-            return bad_input(format!(
-                "--probe {p:?}: no such probe in {}",
-                path.display()
-            ));
-        }
-    }
-    let jobs = match build_jobs(&config) {
-        Ok(j) => j,
-        Err(e) => return bad_input(e),
-    };
-    let selected: Vec<_> = jobs
-        .into_iter()
-        .filter(|j| args.region.is_empty() || args.region.iter().any(|r| r == j.region.as_str()))
-        .filter(|j| args.probe.is_empty() || args.probe.iter().any(|p| p == j.probe.as_str()))
-        .collect();
-    if selected.is_empty() {
-        return bad_input("no probe runs in the selected regions");
-    }
-    let rows = gate::run_jobs_once(&client, &selected).await;
-    match args.format {
-        Format::Json => match serde_json::to_string_pretty(&rows) {
-            Ok(s) => println!("{s}"),
-            Err(e) => return bad_input(e),
-        },
-        Format::Table => {
-            print!("{}", gate::check_table(&rows));
-            let failed = rows.iter().filter(|r| !r.outcome.passed()).count();
-            println!(
-                "{} runs, {} passed, {failed} failed",
-                rows.len(),
-                rows.len() - failed
-            );
-        }
-    }
-    if rows.iter().all(|r| r.outcome.passed()) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
-}
-
-fn shapes(action: ShapesAction) -> ExitCode {
-    let catalog = Catalog::builtin();
-    match action {
-        ShapesAction::List { format } => {
-            let rows: Vec<Vec<String>> = catalog
-                .iter()
-                .map(|s| {
-                    let alt: Vec<String> = s
-                        .variants
-                        .iter()
-                        .map(|v| format!("{} {}", v.parts.method, v.parts.path))
-                        .filter(|a| *a != format!("{} {}", s.parts.method, s.parts.path))
-                        .collect();
-                    let mut path = s.parts.path.clone();
-                    if !alt.is_empty() {
-                        path.push_str(&format!(" (or {})", alt.join(", ")));
-                    }
-                    vec![
-                        s.id.clone(),
-                        s.sdk.clone(),
-                        s.sdk_version.clone(),
-                        s.operation.clone(),
-                        s.parts.method.clone(),
-                        path,
-                    ]
-                })
-                .collect();
-            if format == Format::Json {
-                let list: Vec<_> = rows
-                    .iter()
-                    .map(|r| serde_json::json!({"id": r[0], "sdk": r[1], "sdk_version": r[2], "operation": r[3], "method": r[4], "path": r[5]}))
-                    .collect();
-                println!("{}", serde_json::Value::Array(list));
-            } else {
-                print!(
-                    "{}",
-                    gate::table(
-                        &["ID", "SDK", "VERSION", "OPERATION", "METHOD", "PATH"],
-                        &rows
-                    )
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        ShapesAction::Show {
-            id,
-            vars,
-            base_url,
-            format,
-        } => {
-            let Some(shape) = catalog.get(&id) else {
-                return bad_input(format!(
-                    "no shape {id:?}; `mimic shapes list` shows them all"
-                ));
-            };
-            let mut all = Vars::new();
-            all.insert("environment_key".into(), "ENVIRONMENT_KEY".into());
-            match parse_vars(vars.as_deref()) {
-                Ok(v) => all.extend(v),
-                Err(e) => return bad_input(e),
-            }
-            let Some(base) = base_url.or_else(|| shape.default_base_url.clone()) else {
-                return bad_input("this shape has no default base URL; pass --base-url");
-            };
-            let req = match render(shape, &all, &base) {
-                Ok(r) => r,
-                Err(e) => return bad_input(e),
-            };
-            match format {
-                ShowFormat::Json => println!(
-                    "{}",
-                    serde_json::json!({"method": req.method, "url": req.url, "headers": req.headers, "body": req.body})
-                ),
-                ShowFormat::Text => {
-                    println!("{} {}", req.method, req.url);
-                    for (n, v) in &req.headers {
-                        println!("{n}: {v}");
-                    }
-                    if let Some(body) = &req.body {
-                        println!();
-                        println!("{body}");
-                    }
-                }
-            }
-            ExitCode::SUCCESS
-        }
-    }
-}
-
-async fn emulate(listen: std::net::SocketAddr, regions: Vec<String>) -> ExitCode {
-    use crate::demo::emulator::{Emulator, EmulatorConfig};
-    let ids: Vec<&str> = regions
-        .iter()
-        .map(String::as_str)
-        .filter(|r| !r.is_empty())
-        .collect();
-    if ids.is_empty() {
-        return bad_input("--regions needs at least one region id");
-    }
-    let emulator = match Emulator::start(listen, EmulatorConfig::with_regions(&ids)).await {
-        Ok(e) => e,
-        Err(e) => return bad_input(format!("cannot listen on {listen}: {e}")),
-    };
-    println!("emulated Edge API on http://{}", emulator.addr());
-    for r in &ids {
-        println!("  {r}: {}", emulator.base_url(r));
-    }
-    println!("environment key: test-env-key   server key: ser.test-server-key");
-    println!(
-        "faults: POST http://{}/__faults {{\"region\": \"*\", \"fault\": \"require_traits_key\"}}",
-        emulator.addr()
-    );
-    shutdown_signal().await;
-    emulator.shutdown().await;
-    ExitCode::SUCCESS
 }

@@ -6,7 +6,7 @@ pub mod signal;
 pub mod state;
 
 use crate::domain::{ComponentStatus, RunOutcome, Timestamp};
-use serde::{Deserialize, Serialize};
+pub use crate::domain::{Health, ProbeHealth};
 
 /// How many consecutive runs flip a probe-region's health.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,35 +15,6 @@ pub struct Policy {
     pub failures_to_open: u32,
     /// Consecutive passing runs that make it healthy again.
     pub successes_to_recover: u32,
-}
-
-/// The settled health of one probe in one region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, sqlx::Type)]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
-pub enum Health {
-    /// Passing (possibly slow).
-    #[default]
-    Healthy,
-    /// Failing since `failures_to_open` consecutive failures.
-    Failing,
-}
-
-/// Everything detection remembers about one probe in one region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ProbeHealth {
-    /// Settled health.
-    pub health: Health,
-    /// Failed runs in a row (0 after a pass).
-    pub consecutive_failures: u32,
-    /// Passing runs in a row (0 after a failure).
-    pub consecutive_successes: u32,
-    /// Passing-but-slow runs in a row (0 after a fast pass or a failure).
-    pub consecutive_degraded: u32,
-    /// Settled slowness: `failures_to_open` slow runs in a row, until a fast pass.
-    pub degraded: bool,
-    /// When the current failure streak began (the first failed run's start).
-    pub failing_since: Option<Timestamp>,
 }
 
 /// A change of settled health caused by one run.

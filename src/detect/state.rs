@@ -1,23 +1,9 @@
 //! A probe-region's full detection state: its health plus the last run and the last failure,
 //! kept as evidence for the incident timeline and the admin API. Pure.
 
-use super::{Policy, ProbeHealth, Transition};
+use super::{Policy, Transition};
+pub use crate::domain::{ProbeState, RunSummary};
 use crate::domain::{RunOutcome, RunRecord, Timestamp};
-
-/// The essentials of one run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunSummary {
-    /// When it started.
-    pub at: Timestamp,
-    /// Outcome class.
-    pub outcome: RunOutcome,
-    /// HTTP status.
-    pub status: Option<u16>,
-    /// Human message.
-    pub message: String,
-    /// Start of the body (empty for passing runs).
-    pub excerpt: String,
-}
 
 impl RunSummary {
     /// Summarises a run.
@@ -30,17 +16,6 @@ impl RunSummary {
             excerpt: run.excerpt.clone(),
         }
     }
-}
-
-/// Health, last run and last failure of one probe in one region.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProbeState {
-    /// Hysteresis counters and settled health.
-    pub health: ProbeHealth,
-    /// Newest run.
-    pub last_run: Option<RunSummary>,
-    /// Newest failed run.
-    pub last_failure: Option<RunSummary>,
 }
 
 /// What of a state matters after a restart: settled health, counters capped at the thresholds

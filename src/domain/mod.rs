@@ -3,6 +3,7 @@
 pub mod email;
 pub mod ids;
 pub mod incident;
+pub mod probe_state;
 pub mod run;
 pub mod status;
 pub mod time;
@@ -10,6 +11,7 @@ pub mod time;
 pub use email::EmailAddress;
 pub use ids::{ComponentId, IncidentId, ProbeId, RegionId, ShapeId};
 pub use incident::{Incident, IncidentUpdate, Postmortem};
+pub use probe_state::{Health, ProbeHealth, ProbeState, RunSummary};
 pub use run::RunRecord;
 pub use status::{Actor, ComponentStatus, Impact, IncidentStatus, RunOutcome};
 pub use time::Timestamp;

@@ -126,6 +126,24 @@ pub fn decide(
     }
 }
 
+/// Whether a new incident is held back at `now` while the component's other probes get a
+/// chance to report (so the first update names every region a fault hit at once), and how the
+/// component's "troubled since" mark changes (`Some(None)`: cleared). `since` is when it
+/// became troubled; `hold` how long to wait from then.
+pub fn settle_hold(
+    troubled: bool,
+    since: Option<Timestamp>,
+    hold: std::time::Duration,
+    now: Timestamp,
+) -> (bool, Option<Option<Timestamp>>) {
+    match (troubled, since) {
+        (true, None) => (true, Some(Some(now))),
+        (true, Some(t)) if now.millis_since(t) < hold.as_millis() as i64 => (true, None),
+        (true, Some(_)) | (false, Some(_)) => (false, Some(None)),
+        (false, None) => (false, None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,5 +271,28 @@ mod tests {
             decide(Some(&mon), &Signal::default(), T(9_000_000), RULES),
             None
         );
+    }
+
+    #[test]
+    fn a_new_incident_waits_for_the_other_probes_then_goes_ahead() {
+        let hold = std::time::Duration::from_secs(2);
+        let t = |ms| Timestamp::from_millis(ms);
+        assert_eq!(
+            settle_hold(true, None, hold, t(1_000)),
+            (true, Some(Some(t(1_000))))
+        );
+        assert_eq!(
+            settle_hold(true, Some(t(1_000)), hold, t(2_999)),
+            (true, None)
+        );
+        assert_eq!(
+            settle_hold(true, Some(t(1_000)), hold, t(3_000)),
+            (false, Some(None))
+        );
+        assert_eq!(
+            settle_hold(false, Some(t(1_000)), hold, t(1_500)),
+            (false, Some(None))
+        );
+        assert_eq!(settle_hold(false, None, hold, t(1_500)), (false, None));
     }
 }

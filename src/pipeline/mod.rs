@@ -19,7 +19,7 @@ pub use rollups::Rollups;
 pub use writer::Writer;
 
 use crate::domain::Timestamp;
-use crate::incident::service::Detector;
+use crate::incident::detector::Detector;
 use crate::metrics::Metrics;
 use crate::store::{self, Store};
 use sqlx::SqliteConnection;

@@ -6,7 +6,7 @@
 
 use super::buffer::RunBuffer;
 use crate::domain::{RunRecord, Timestamp};
-use crate::incident::service::Detector;
+use crate::incident::detector::Detector;
 use crate::store::{begin_immediate, runs, Error};
 use sqlx::SqliteConnection;
 use std::sync::Arc;

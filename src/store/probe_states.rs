@@ -2,9 +2,10 @@
 //! upserted with the runs that changed it.
 
 use super::Error;
-use crate::detect::state::{ProbeState, RunSummary};
-use crate::detect::{Health, ProbeHealth};
-use crate::domain::{ComponentId, ProbeId, RegionId, RunOutcome, Timestamp};
+use crate::domain::{
+    ComponentId, Health, ProbeHealth, ProbeId, ProbeState, RegionId, RunOutcome, RunSummary,
+    Timestamp,
+};
 use serde::Serialize;
 use sqlx::SqliteConnection;
 

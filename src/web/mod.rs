@@ -15,7 +15,6 @@ pub mod views;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use axum::error_handling::HandleErrorLayer;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,8 +24,6 @@ use bytes::Bytes;
 use publish::Published;
 use std::sync::Arc;
 use tokio::sync::{watch, Notify};
-use tower::limit::GlobalConcurrencyLimitLayer;
-use tower::{BoxError, ServiceBuilder};
 
 /// State shared by every handler.
 #[derive(Debug, Clone)]
@@ -81,26 +78,18 @@ pub fn router(state: AppState) -> Router {
             "/unsubscribe",
             get(subscribe::unsubscribe_form).post(subscribe::unsubscribe),
         )
-        .fallback(not_found)
-        .layer({
-            let metrics = state.metrics.clone();
-            ServiceBuilder::new()
-                .layer(HandleErrorLayer::new(move |e: BoxError| {
-                    load::refused(e, Some(metrics.clone()))
-                }))
-                .load_shed()
-                .layer(GlobalConcurrencyLimitLayer::new(load::MAX_IN_FLIGHT))
-                .timeout(load::REQUEST_TIMEOUT)
-        });
+        .fallback(not_found);
+    let public = load::shed_and_time_out(
+        public,
+        state.metrics.clone(),
+        load::MAX_IN_FLIGHT,
+        load::REQUEST_TIMEOUT,
+    );
     let watch = Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .layer(
-            ServiceBuilder::new()
-                .layer(HandleErrorLayer::new(|e: BoxError| load::refused(e, None)))
-                .timeout(load::REQUEST_TIMEOUT),
-        );
+        .route("/readyz", get(health::readyz));
+    let watch = load::time_out(watch, load::REQUEST_TIMEOUT);
     public
         .merge(watch)
         .merge(admin::routes(state.clone()))

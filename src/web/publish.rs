@@ -99,7 +99,7 @@ pub async fn publish_loop(
             let shown = tx.borrow().snapshot.data_delayed_since.is_some();
             rebuild = match newest_run(&store).await {
                 Ok(newest) => {
-                    let delayed = delayed_since(!config.probes.is_empty(), newest, started_at, now);
+                    let delayed = delayed_since(&config, newest, started_at, now);
                     delayed.is_some() != shown
                 }
                 Err(e) => {

@@ -102,21 +102,30 @@ pub struct Snapshot {
     pub data_delayed_since: Option<Timestamp>,
 }
 
-/// How old the newest stored run may be before the page says its data is delayed.
+/// The floor for how old the newest stored run may be before the page says its data is
+/// delayed.
 pub const DATA_DELAYED_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// When data counts as delayed at `now`: the newest run (or, with none yet, the daemon's start)
-/// is older than [`DATA_DELAYED_AFTER`] while probes are configured.
+/// is older than [`DATA_DELAYED_AFTER`], or three of the most frequent probe's intervals if
+/// that is longer (a probe every 5 minutes is not late after one). Configs whose probes all
+/// run on cron have no steady interval and are never called delayed.
 pub fn delayed_since(
-    probes: bool,
+    config: &Config,
     newest_run: Option<Timestamp>,
     started_at: Timestamp,
     now: Timestamp,
 ) -> Option<Timestamp> {
+    let shortest = config
+        .probes
+        .iter()
+        .filter_map(|p| p.schedule.interval())
+        .min()?;
+    let after = DATA_DELAYED_AFTER.max(shortest.saturating_mul(3));
     // A daemon that just started has had no time to store anything: count from its start.
     let reference = newest_run.unwrap_or(started_at).max(started_at);
-    let late = now.millis_since(reference) > DATA_DELAYED_AFTER.as_millis() as i64;
-    (probes && late).then(|| newest_run.unwrap_or(started_at))
+    let late = now.millis_since(reference) > i64::try_from(after.as_millis()).unwrap_or(i64::MAX);
+    late.then(|| newest_run.unwrap_or(started_at))
 }
 
 impl Snapshot {
@@ -205,7 +214,7 @@ impl Snapshot {
             open,
             recent,
             data_delayed_since: delayed_since(
-                !config.probes.is_empty(),
+                config,
                 runs::newest_run_at(&mut conn).await?,
                 started_at,
                 now,

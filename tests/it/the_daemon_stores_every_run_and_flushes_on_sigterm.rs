@@ -60,7 +60,7 @@ async fn serve_runs_probes_on_schedule_and_sigterm_flushes_every_run() {
     );
 
     let stored = count_runs(&cfg.db_path()).await;
-    let sent = emu.requests().len() as i64;
+    let sent = emu.request_count() as i64;
     assert_eq!(
         stored, sent,
         "every request the API received must have its run stored"

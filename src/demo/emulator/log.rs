@@ -48,12 +48,16 @@ impl RecordedRequest {
 #[derive(Debug, Default)]
 pub(crate) struct RequestLog {
     entries: Mutex<VecDeque<RecordedRequest>>,
+    /// Every request received since start or the last clear, kept or not.
+    total: std::sync::atomic::AtomicU64,
 }
 
 impl RequestLog {
     /// Appends a request, truncating its body and dropping the oldest entry when full.
     pub(crate) fn push(&self, mut request: RecordedRequest) {
         request.body.truncate(MAX_RECORDED_BODY);
+        self.total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut entries = self.lock();
         while entries.len() >= MAX_REQUESTS {
             entries.pop_front();
@@ -68,7 +72,14 @@ impl RequestLog {
 
     /// Forgets every kept request.
     pub(crate) fn clear(&self) {
-        self.lock().clear();
+        let mut entries = self.lock();
+        entries.clear();
+        self.total.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many requests arrived since start or the last clear (more than are kept).
+    pub(crate) fn total(&self) -> u64 {
+        self.total.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<RecordedRequest>> {
@@ -100,6 +111,7 @@ mod tests {
         }
         let kept = log.snapshot();
         assert_eq!(kept.len(), MAX_REQUESTS);
+        assert_eq!(log.total(), (MAX_REQUESTS + 5) as u64);
         assert_eq!(kept.first().map(|r| r.target.as_str()), Some("/5"));
         assert_eq!(
             kept.last().map(|r| r.target.clone()),

@@ -184,6 +184,11 @@ impl Emulator {
         self.state.log.snapshot()
     }
 
+    /// How many requests arrived since start or the last clear (the log keeps only 1000).
+    pub fn request_count(&self) -> u64 {
+        self.state.log.total()
+    }
+
     /// Forgets all recorded requests.
     pub fn clear_requests(&self) {
         self.state.log.clear();
