@@ -97,13 +97,27 @@ impl Pipeline {
         self.writer.stored()
     }
 
+    /// Runs finished but not yet stored (buffered, or in hand after a failed write).
+    pub fn waiting(&self) -> usize {
+        self.writer.waiting()
+    }
+
     /// The detector, for tests.
     pub fn detector(&self) -> &Detector {
         &self.detector
     }
 
-    /// Stores up to [`BATCHES_PER_STEP`] batches; returns how many runs were stored.
+    /// Stores up to [`BATCHES_PER_STEP`] batches; returns how many runs were stored. The
+    /// first call first folds runs a previous process left out of the rollups, before any new
+    /// run is stored (they would be counted twice after).
     pub async fn write(&mut self, now: Timestamp) -> Result<usize, StageError> {
+        self.rollups
+            .catch_up(&mut self.conn, now)
+            .await
+            .map_err(|error| StageError {
+                stage: Stage::Rollups,
+                error,
+            })?;
         let mut stored = 0;
         for _ in 0..BATCHES_PER_STEP {
             let written = self
