@@ -224,7 +224,7 @@ impl Health {
                 .map(|t| t.to_rfc3339())
                 .unwrap_or_default();
             Some(format!("no run stored since runs began waiting at {t}"))
-        } else if !matches!(stage, Stage::Writer | Stage::Scheduler)
+        } else if stage != Stage::Scheduler
             && since(s.last_progress.unwrap_or(self.started_at)) > stall_ms
         {
             let last = s
@@ -263,6 +263,9 @@ mod tests {
     fn fresh_stages_are_ok_until_their_stall_time_passes() {
         let h = health();
         assert!(h.report(Timestamp::from_millis(1_000)).ok());
+        let r = h.report(Timestamp::from_millis(10_001));
+        assert_eq!(r.stale(), vec!["writer"], "a writer loop that stopped stepping");
+        h.progress(Stage::Writer, Timestamp::from_millis(30_000));
         let r = h.report(Timestamp::from_millis(31_000));
         assert_eq!(r.stale(), vec!["detector"]);
         assert_eq!(r.status, "degraded");
