@@ -3,13 +3,17 @@
 pub mod email;
 pub mod ids;
 pub mod incident;
+pub mod mail;
 pub mod run;
+pub mod stable_id;
 pub mod status;
 pub mod time;
 
 pub use email::EmailAddress;
 pub use ids::{ComponentId, IncidentId, ProbeId, RegionId, ShapeId};
 pub use incident::{Incident, IncidentUpdate, Postmortem};
+pub use mail::{Audience, MailKind, MailStatus, SubscriberStatus};
 pub use run::RunRecord;
+pub use stable_id::stable_id;
 pub use status::{Actor, ComponentStatus, Impact, IncidentStatus, RunOutcome};
 pub use time::Timestamp;

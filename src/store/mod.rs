@@ -2,6 +2,7 @@
 //! through `migrations/`. Functions take a connection so orchestrators compose transactions.
 
 pub mod incidents;
+pub mod mail_events;
 pub mod outbox;
 pub mod probe_states;
 pub mod rollups;
