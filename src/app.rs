@@ -107,7 +107,8 @@ impl App {
         );
         let sender = match &config.smtp {
             Some(smtp) => {
-                let sender = Sender::new(store.clone(), smtp, metrics.clone())
+                let mail = crate::notify::MailContext::new(&config);
+                let sender = Sender::new(store.clone(), smtp, mail, metrics.clone())
                     .context("setting up the SMTP transport")?;
                 Some(tokio::spawn(sender.run(cancel.clone())))
             }
