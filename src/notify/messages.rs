@@ -133,9 +133,10 @@ fn render(t: &impl Template) -> Result<String, Error> {
     t.render().map_err(|e| Error::Render(e.to_string()))
 }
 
-/// Queues the mail for the newest update of incident `id`: one `mail_event` per audience, in the
-/// caller's transaction. Nothing is rendered and no subscriber is read here; the sender expands
-/// the events. No on-call event is written when `alerts.on_call` is empty.
+/// Queues the mail for the update of incident `id` inserted last (by the caller's transaction):
+/// one `mail_event` per audience, in that transaction. Nothing is rendered and no subscriber is
+/// read here; the sender expands the events. No on-call event is written when `alerts.on_call`
+/// is empty.
 pub async fn queue_latest(
     conn: &mut SqliteConnection,
     ctx: &MailContext,
@@ -145,7 +146,10 @@ pub async fn queue_latest(
     let Some(inc) = incidents::get_incident(conn, id).await? else {
         return Ok(());
     };
-    let Some(update) = inc.updates.last() else {
+    // The row this transaction just inserted has the highest id. The timeline is ordered by
+    // `created_at`, which a person's update can lose to a detector update committed while it
+    // waited for the write lock, so the timeline's last entry may be an older update.
+    let Some(update) = inc.updates.iter().max_by_key(|u| u.id) else {
         return Ok(());
     };
     if !ctx.on_call.is_empty() {

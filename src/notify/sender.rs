@@ -1,8 +1,9 @@
 //! The sender: expands queued mail events into per-recipient mails ([`super::fanout`]), then
 //! delivers the outbox through lettre's async SMTP transport (plain, STARTTLS or TLS and auth as
-//! the `[smtp] url` says), several mails at a time, the oldest first per recipient. Each mail is
-//! marked sent in its own small write as soon as the server accepted it, so a kill -9 resends at
-//! most the [`CONCURRENCY`] mails in flight. Failures back off exponentially with jitter and give
+//! the `[smtp] url` says) over pooled connections, several mails at a time, the oldest first per
+//! recipient. Each mail is marked sent in a small write moments after the server accepted it
+//! (outcomes that arrive together share one), never at the end of a round, so a kill -9 resends
+//! at most the [`CONCURRENCY`] mails in flight. Failures back off exponentially with jitter and give
 //! up after [`MAX_ATTEMPTS`] (or at once on a permanent 5xx). A mail server that is down is never
 //! the sender's failure; a store that keeps failing is (see [`Sender::run`]).
 
@@ -14,11 +15,12 @@ use crate::store::{mail_events, Store};
 use futures::StreamExt;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rand::Rng;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 /// Attempts before a mail is marked failed.
@@ -100,6 +102,9 @@ impl Sender {
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url)
                     .map_err(|e| anyhow::anyhow!("smtp.url: {e}"))?
                     .timeout(Some(Duration::from_secs(15)))
+                    // Reused connections: `send` returns at the server's 250, not after a QUIT
+                    // round trip, so a mail is marked sent moments after it was accepted.
+                    .pool_config(PoolConfig::new().max_size(CONCURRENCY as u32))
                     .build(),
             ),
         };
@@ -168,18 +173,35 @@ impl Sender {
             outbox::select_due_mails(&mut conn, Timestamp::now(), ROUND_LIMIT).await?
         };
         let attempted = due.len();
-        let outcomes: Vec<Result<bool, Error>> = futures::stream::iter(due)
-            .map(|m| async move {
-                let delivery = self.deliver(&m).await;
-                self.record(&m, delivery).await
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        let mut sent = 0;
-        for outcome in outcomes {
-            sent += usize::from(outcome?);
-        }
+        // Outcomes go to one writer that records whatever has arrived in one short transaction
+        // and comes straight back for more: each mail is marked moments after the server took
+        // it, and the in-flight deliveries do not queue on SQLite's lock one by one.
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(QueuedMail, Delivery)>();
+        let deliveries = async move {
+            futures::stream::iter(due)
+                .for_each_concurrent(CONCURRENCY, |m| {
+                    let done_tx = done_tx.clone();
+                    async move {
+                        let delivery = self.deliver(&m).await;
+                        // The writer only goes away after a store error, which ends the round.
+                        let _ = done_tx.send((m, delivery));
+                    }
+                })
+                .await;
+        };
+        let writer = async {
+            let mut sent = 0;
+            while let Some(first) = done_rx.recv().await {
+                let mut batch = vec![first];
+                while let Ok(more) = done_rx.try_recv() {
+                    batch.push(more);
+                }
+                sent += self.record(&batch).await?;
+            }
+            Ok::<_, Error>(sent)
+        };
+        let ((), sent) = tokio::join!(deliveries, writer);
+        let sent = sent?;
         let round = self.take_stock(expanded, attempted, sent).await?;
         self.progress.send_replace(Progress {
             at: Timestamp::now(),
@@ -188,22 +210,25 @@ impl Sender {
         Ok(round)
     }
 
-    /// Writes the outcome of one delivery in a transaction of its own; true when it was sent.
-    async fn record(&self, m: &QueuedMail, delivery: Delivery) -> Result<bool, Error> {
+    /// Writes the outcomes of deliveries that just ended, in one transaction; returns how many
+    /// were sent.
+    async fn record(&self, outcomes: &[(QueuedMail, Delivery)]) -> Result<usize, Error> {
         let mut tx = self.store.begin_write().await?;
-        let sent = match delivery {
-            Ok(()) => {
-                outbox::mark_sent(&mut tx, m.id, Timestamp::now()).await?;
-                true
+        let mut sent = 0;
+        for (m, delivery) in outcomes {
+            match delivery {
+                Ok(()) => {
+                    outbox::mark_sent(&mut tx, m.id, Timestamp::now()).await?;
+                    sent += 1;
+                }
+                Err((error, permanent)) => {
+                    let attempts = m.attempts + 1;
+                    let retry = (!permanent && attempts < MAX_ATTEMPTS).then(|| backoff(attempts));
+                    tracing::warn!(to = %m.recipient, attempts, permanent, error = %error, "mail not delivered");
+                    outbox::mark_attempt_failed(&mut tx, m.id, error, retry).await?;
+                }
             }
-            Err((error, permanent)) => {
-                let attempts = m.attempts + 1;
-                let retry = (!permanent && attempts < MAX_ATTEMPTS).then(|| backoff(attempts));
-                tracing::warn!(to = %m.recipient, attempts, permanent, error = %error, "mail not delivered");
-                outbox::mark_attempt_failed(&mut tx, m.id, &error, retry).await?;
-                false
-            }
-        };
+        }
         tx.commit().await?;
         Ok(sent)
     }
