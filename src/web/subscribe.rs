@@ -18,19 +18,9 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 /// Largest sign-up form accepted.
 pub const MAX_FORM_BYTES: usize = 4096;
-/// Sign-ups one client may make per [`CLIENT_WINDOW`].
-pub const PER_CLIENT: usize = 10;
-/// The window of [`PER_CLIENT`].
-pub const CLIENT_WINDOW: Duration = Duration::from_secs(600);
-/// Sign-ups one mailbox may get per [`MAILBOX_WINDOW`].
-pub const PER_MAILBOX: usize = 3;
-/// The window of [`PER_MAILBOX`].
-pub const MAILBOX_WINDOW: Duration = Duration::from_secs(3600);
-
 #[derive(Template)]
 #[template(path = "subscribe/message.html")]
 struct MessagePage<'a> {
@@ -123,21 +113,10 @@ pub async fn subscribe(
             }
         }
     }
-    // The mailbox is only counted once the client passed its own limit, so a flood from one
-    // client cannot use up a victim's mailbox quota.
-    let refused = if !state
+    let refused = state
         .limits
-        .allow(limits::client_key(peer.ip()), PER_CLIENT, CLIENT_WINDOW)
-    {
-        Some("client")
-    } else if !state
-        .limits
-        .allow(format!("box:{address}"), PER_MAILBOX, MAILBOX_WINDOW)
-    {
-        Some("mailbox")
-    } else {
-        None
-    };
+        .admit_sign_up(peer.ip(), address.as_str())
+        .err();
     if let Some(limit) = refused {
         tracing::debug!(client = %peer.ip(), limit, "sign-up refused by the rate limit");
         return page(

@@ -5,6 +5,7 @@ mod support;
 
 mod a_flapping_region_opens_no_incident;
 mod a_hanging_region_never_delays_other_probes;
+mod a_mail_store_that_keeps_failing_ends_the_sender_with_its_cause;
 mod a_persons_update_always_stands;
 mod a_regression_in_one_sdk_opens_one_incident_that_names_it;
 mod a_spreading_failure_is_announced_once_a_minute;

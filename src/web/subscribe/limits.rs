@@ -8,6 +8,14 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Sign-ups one client may make per [`CLIENT_WINDOW`].
+pub const PER_CLIENT: usize = 10;
+/// The window of [`PER_CLIENT`].
+pub const CLIENT_WINDOW: Duration = Duration::from_secs(600);
+/// Sign-ups one mailbox may get per [`MAILBOX_WINDOW`].
+pub const PER_MAILBOX: usize = 3;
+/// The window of [`PER_MAILBOX`].
+pub const MAILBOX_WINDOW: Duration = Duration::from_secs(3600);
 /// Most keys tracked at once (about 100 bytes each plus their attempts).
 pub const MAX_KEYS: usize = 20_000;
 /// Least time between two sweeps of a full map.
@@ -37,6 +45,19 @@ impl RateLimits {
     /// `window` (the refused attempt is not recorded), or when the map is full of live keys.
     pub fn allow(&self, key: String, max: usize, window: Duration) -> bool {
         self.allow_at(key, max, window, Instant::now())
+    }
+
+    /// Counts a sign-up from `client` for `mailbox`: first against the client's limit, and only
+    /// if that passed against the mailbox's, so a flood from one client cannot use up a
+    /// victim's mailbox quota. Names the limit that refused.
+    pub fn admit_sign_up(&self, client: IpAddr, mailbox: &str) -> Result<(), &'static str> {
+        if !self.allow(client_key(client), PER_CLIENT, CLIENT_WINDOW) {
+            return Err("client");
+        }
+        if !self.allow(format!("box:{mailbox}"), PER_MAILBOX, MAILBOX_WINDOW) {
+            return Err("mailbox");
+        }
+        Ok(())
     }
 
     fn allow_at(&self, key: String, max: usize, window: Duration, now: Instant) -> bool {
@@ -147,6 +168,27 @@ mod tests {
             "passed windows swept"
         );
         assert_eq!(l.len(), 1, "only the new key is left");
+    }
+
+    #[test]
+    fn a_client_over_its_limit_uses_up_no_mailbox_quota() {
+        let l = RateLimits::default();
+        let flood = IpAddr::from([192, 0, 2, 1]);
+        for i in 0..PER_CLIENT {
+            assert_eq!(l.admit_sign_up(flood, &format!("x{i}@example.org")), Ok(()));
+        }
+        for _ in 0..PER_MAILBOX + 2 {
+            assert_eq!(l.admit_sign_up(flood, "victim@example.org"), Err("client"));
+        }
+        let victim = IpAddr::from([198, 51, 100, 7]);
+        assert_eq!(l.admit_sign_up(victim, "victim@example.org"), Ok(()));
+        for _ in 1..PER_MAILBOX {
+            assert_eq!(l.admit_sign_up(victim, "victim@example.org"), Ok(()));
+        }
+        assert_eq!(
+            l.admit_sign_up(victim, "victim@example.org"),
+            Err("mailbox")
+        );
     }
 
     #[test]
