@@ -182,8 +182,12 @@ impl Sender {
                 .for_each_concurrent(CONCURRENCY, |m| {
                     let done_tx = done_tx.clone();
                     async move {
+                        // The writer only goes away after a store error, which ends the round:
+                        // then send nothing more that could not be recorded.
+                        if done_tx.is_closed() {
+                            return;
+                        }
                         let delivery = self.deliver(&m).await;
-                        // The writer only goes away after a store error, which ends the round.
                         let _ = done_tx.send((m, delivery));
                     }
                 })
