@@ -16,6 +16,7 @@ use serde_json::json;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Row, SqliteConnection};
 use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -50,20 +51,44 @@ async fn unsent(db: &Path) -> Option<(i64, i64)> {
     .map(|r| (r.get(0), r.get(1)))
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
+/// A started `mimic serve` and the base URL it announced.
+struct Daemon {
+    child: Child,
+    base: String,
 }
 
-fn serve(config: &Path) -> Child {
-    binary::mimic()
+/// Starts `mimic serve` on port 0 and waits for its "serving" log line, which names the port:
+/// a port picked beforehand could be taken by another test between a kill and the restart.
+async fn serve(config: &Path) -> Daemon {
+    let mut child = binary::mimic()
         .args(["serve", "--config", &config.to_string_lossy()])
+        .env("MIMIC_LOG_FORMAT", "json")
+        .env("RUST_LOG", "mimic=info")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("spawn: {e}"))
+        .unwrap_or_else(|e| panic!("spawn: {e}"));
+    let err = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    // Drains stderr for the daemon's whole life, so logging never blocks it.
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if v["fields"]["message"] == "serving" {
+                if let Some(addr) = v["fields"]["addr"].as_str() {
+                    let _ = tx.send(addr.to_owned());
+                }
+            }
+        }
+    });
+    let addr = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(15)))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("mimic serve did not say where it listens: {e}"));
+    Daemon {
+        child,
+        base: format!("http://{addr}"),
+    }
 }
 
 fn kill(child: &mut Child) {
@@ -123,38 +148,38 @@ async fn every_update_reaches_everyone_across_twenty_kills() {
     let started = Instant::now();
     let smtp = SmtpSink::start();
     let emu = emulator(&REGIONS).await;
-    let port = free_port();
     let on_call: Vec<String> = ON_CALL.iter().map(|a| format!("\"{a}\"")).collect();
     let cfg = TestConfig::new(&emu, &REGIONS)
         .probe("go-identify", "flagsmith.go.identify", "200ms", IDENT)
         .detect(3, 3, "1h")
         .raw(&format!("[alerts]\non_call = [{}]\n", on_call.join(", ")))
         .raw(&smtp.config());
-    let path = cfg.dir.path().join("mimic.toml");
-    let text = cfg
-        .text()
-        .replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
-    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    let path = cfg.write();
     let db = cfg.db_path();
     seed_subscribers(&db).await;
-    let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
-    let up = || async {
-        http.get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
+    let up = |base: String| {
+        let http = http.clone();
+        async move {
+            http.get(format!("{base}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        }
     };
 
     emu.set_fault(None, Fault::RequireTraitsKey)
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut daemon = serve(&path);
-    until("the daemon to answer", Duration::from_secs(15), up).await;
+    let mut daemon = serve(&path).await;
+    until("the daemon to answer", Duration::from_secs(15), || {
+        up(daemon.base.clone())
+    })
+    .await;
     let incident = {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let r = http
-                .get(format!("{base}/api/admin/incidents"))
+                .get(format!("{}/api/admin/incidents", daemon.base))
                 .bearer_auth(ADMIN_TOKEN)
                 .send()
                 .await
@@ -171,7 +196,10 @@ async fn every_update_reaches_everyone_across_twenty_kills() {
     for (k, after) in KILL_AFTER.iter().enumerate() {
         let status = ["identified", "monitoring", "investigating"][k % 3];
         let r = http
-            .post(format!("{base}/api/admin/incidents/{incident}/updates"))
+            .post(format!(
+                "{}/api/admin/incidents/{incident}/updates",
+                daemon.base
+            ))
             .bearer_auth(ADMIN_TOKEN)
             .json(&json!({"status": status, "body": format!("Update {k}: still on it.")}))
             .send()
@@ -183,12 +211,12 @@ async fn every_update_reaches_everyone_across_twenty_kills() {
         while smtp.count() < before + after && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        kill(&mut daemon);
-        daemon = serve(&path);
+        kill(&mut daemon.child);
+        daemon = serve(&path).await;
         until(
             "the daemon to answer after a restart",
             Duration::from_secs(15),
-            up,
+            || up(daemon.base.clone()),
         )
         .await;
     }
@@ -196,7 +224,7 @@ async fn every_update_reaches_everyone_across_twenty_kills() {
         unsent(&db).await == Some((0, 0))
     })
     .await;
-    kill(&mut daemon);
+    kill(&mut daemon.child);
 
     let mut conn = read_only(&db)
         .await
