@@ -150,12 +150,16 @@ impl App {
             });
         }
         if let Some(smtp) = &config.smtp {
-            let sender = Sender::new(store.clone(), smtp, metrics.clone())
+            let mail = crate::notify::MailContext::new(&config);
+            let sender = Sender::new(store.clone(), smtp, mail, metrics.clone())
                 .context("setting up the SMTP transport")?;
+            let progress = sender.progress();
             let c = cancel.clone();
+            tasks.spawn(async move { ("sender", sender.run(c).await.map_err(anyhow::Error::new)) });
+            let (health, c) = (health.clone(), cancel.clone());
             tasks.spawn(async move {
-                sender.run(c).await;
-                ("sender", Ok(()))
+                report_sender(progress, &health, c).await;
+                ("sender health", Ok(()))
             });
         }
         if let Some(hb) = &config.heartbeat {
@@ -276,6 +280,30 @@ impl App {
         let stored = stored.load(Ordering::Relaxed);
         tracing::info!(stored, "shut down cleanly");
         Ok(stored)
+    }
+}
+
+/// Copies each sender round into the `sender` stage: progress, and the mail still pending (a
+/// mail server that is down is not mimic's failure: the stage stays ok and shows its queue).
+async fn report_sender(
+    mut progress: tokio::sync::watch::Receiver<crate::notify::sender::Progress>,
+    health: &Health,
+    cancel: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            changed = progress.changed() => if changed.is_err() { return },
+        }
+        let p = *progress.borrow_and_update();
+        let mut extra = serde_json::Map::new();
+        let pending = p.round.pending + p.round.pending_events;
+        extra.insert("pending".into(), pending.into());
+        if let Some(t) = p.round.oldest_pending {
+            extra.insert("oldest_pending".into(), t.to_rfc3339().into());
+        }
+        health.set_extra(Stage::Sender, extra);
+        health.progress(Stage::Sender, p.at);
     }
 }
 

@@ -1,11 +1,16 @@
 //! Composes mails: on-call alerts, subscriber updates (text + HTML, RFC 8058 one-click
-//! unsubscribe) and subscription confirmations, and queues them in the caller's transaction.
+//! unsubscribe) and subscription confirmations. An incident update only queues one
+//! `mail_event` per audience ([`queue_latest`]); the sender composes the per-recipient mails
+//! from it later with [`on_call_mails`] and [`subscriber_mail`].
 
+use super::Error;
 use crate::config::Config;
-use crate::domain::{EmailAddress, Incident, IncidentUpdate, Timestamp};
+use crate::domain::{
+    stable_id, Audience, EmailAddress, Incident, IncidentUpdate, MailKind, Timestamp,
+};
 use crate::store::outbox::{self, NewMail};
-use crate::store::{subscribers, Error};
-use crate::web::statuspage::stable_id;
+use crate::store::subscribers::Subscriber;
+use crate::store::{incidents, mail_events};
 use askama::Template;
 use sqlx::SqliteConnection;
 use std::collections::HashMap;
@@ -30,11 +35,17 @@ impl MailContext {
     /// queued: mail that can never leave would only pile up).
     pub fn from_config(config: &Config) -> Option<MailContext> {
         config.smtp.as_ref()?;
+        Some(MailContext::new(config))
+    }
+
+    /// The context for `config`, whether or not `[smtp]` is set. The one place that reads the
+    /// mail-related config keys.
+    pub fn new(config: &Config) -> MailContext {
         let domain = url::Url::parse(&config.server.public_url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
             .unwrap_or_else(|| "mimic.localhost".into());
-        Some(MailContext {
+        MailContext {
             page_title: config.page.title.clone(),
             public_url: config.server.public_url.clone(),
             on_call: config.alerts.on_call.clone(),
@@ -44,7 +55,7 @@ impl MailContext {
                 .iter()
                 .map(|p| (p.id.to_string(), p.shape.clone()))
                 .collect(),
-        })
+        }
     }
 
     fn message_id(&self, key: &str) -> String {
@@ -114,21 +125,44 @@ struct ConfirmHtml<'a> {
 }
 
 fn render(t: &impl Template) -> Result<String, Error> {
-    t.render()
-        .map_err(|e| Error::Encode(format!("rendering a mail: {e}")))
+    t.render().map_err(|e| Error::Render(e.to_string()))
 }
 
-/// Queues the on-call alert and the subscriber mails for `update`, the newest entry of `inc`.
-pub async fn queue_update(
+/// Queues the mail for the update of incident `id` inserted last (by the caller's transaction):
+/// one `mail_event` per audience, in that transaction. Nothing is rendered and no subscriber is
+/// read here; the sender expands the events. No on-call event is written when `alerts.on_call`
+/// is empty.
+pub async fn queue_latest(
     conn: &mut SqliteConnection,
+    ctx: &MailContext,
+    id: crate::domain::IncidentId,
+    now: Timestamp,
+) -> Result<(), crate::store::Error> {
+    let Some(inc) = incidents::get_incident(conn, id).await? else {
+        return Ok(());
+    };
+    // The row this transaction just inserted has the highest id. The timeline is ordered by
+    // `created_at`, which a person's update can lose to a detector update committed while it
+    // waited for the write lock, so the timeline's last entry may be an older update.
+    let Some(update) = inc.updates.iter().max_by_key(|u| u.id) else {
+        return Ok(());
+    };
+    if !ctx.on_call.is_empty() {
+        mail_events::insert_mail_event(conn, update.id, Audience::OnCall, now).await?;
+    }
+    mail_events::insert_mail_event(conn, update.id, Audience::Subscribers, now).await
+}
+
+/// The on-call alerts for `update` of `inc`, one per address in `alerts.on_call`.
+pub fn on_call_mails(
     ctx: &MailContext,
     inc: &Incident,
     update: &IncidentUpdate,
-    now: Timestamp,
-) -> Result<(), Error> {
-    let incident_url = ctx.incident_url(inc);
+) -> Result<Vec<NewMail>, Error> {
+    if ctx.on_call.is_empty() {
+        return Ok(Vec::new());
+    }
     let status = update.status.title();
-    let mut mails = Vec::new();
     let mut shapes: Vec<String> = inc
         .announced
         .iter()
@@ -148,7 +182,7 @@ pub async fn queue_update(
         impact: inc.impact.as_str(),
         title: &inc.title,
         body: &update.body,
-        incident_url: &incident_url,
+        incident_url: &ctx.incident_url(inc),
         admin_url: &format!("{}/api/admin/incidents/{}", ctx.public_url, inc.id),
         started: &inc.started_at.to_rfc3339(),
         components: &list(inc.components.iter().map(|c| c.to_string()).collect()),
@@ -165,60 +199,75 @@ pub async fn queue_update(
         regions,
         if regions == 1 { "" } else { "s" }
     );
-    for to in &ctx.on_call {
-        let key = format!("alert:{}:{}", update.id, to);
-        mails.push(NewMail {
-            message_id: ctx.message_id(&key),
-            dedupe_key: key,
-            kind: "alert",
-            recipient: to.to_string(),
-            subject: subject.clone(),
-            text: alert.clone(),
-            html: None,
-            headers: Vec::new(),
-        });
-    }
-    for s in subscribers::confirmed(conn).await? {
-        if !s.components.is_empty() && !s.components.iter().any(|c| inc.components.contains(c)) {
-            continue;
-        }
-        let unsubscribe_url = format!(
-            "{}/unsubscribe?token={}",
-            ctx.public_url, s.unsubscribe_token
-        );
-        let f = UpdateFields {
-            title: &inc.title,
-            status,
-            body: &update.body,
-            incident_url: &incident_url,
-            page_title: &ctx.page_title,
-            unsubscribe_url: &unsubscribe_url,
-        };
-        let text = render(&UpdateText { f: &f })?;
-        let html = render(&UpdateHtml { f: &f })?;
-        let key = format!("update:{}:{}", update.id, s.id);
-        mails.push(NewMail {
-            message_id: ctx.message_id(&key),
-            dedupe_key: key,
-            kind: "update",
-            recipient: s.email.clone(),
-            subject: format!("{}: {}", inc.title, status),
-            text,
-            html: Some(html),
-            headers: vec![
-                ("List-Unsubscribe".into(), format!("<{unsubscribe_url}>")),
-                (
-                    "List-Unsubscribe-Post".into(),
-                    "List-Unsubscribe=One-Click".into(),
-                ),
-            ],
-        });
-    }
-    outbox::enqueue(conn, &mails, now).await?;
-    Ok(())
+    Ok(ctx
+        .on_call
+        .iter()
+        .map(|to| {
+            let key = format!("alert:{}:{}", update.id, to);
+            NewMail {
+                message_id: ctx.message_id(&key),
+                dedupe_key: key,
+                kind: MailKind::Alert,
+                recipient: to.to_string(),
+                subject: subject.clone(),
+                text: alert.clone(),
+                html: None,
+                headers: Vec::new(),
+            }
+        })
+        .collect())
 }
 
-/// Queues the confirmation mail of a sign-up.
+/// Whether `s` hears about `inc`: no component filter, or one naming an affected component.
+pub fn wants(s: &Subscriber, inc: &Incident) -> bool {
+    s.components.is_empty() || s.components.iter().any(|c| inc.components.contains(c))
+}
+
+/// The update mail for subscriber `s`, or `None` when its filter leaves `inc` out.
+pub fn subscriber_mail(
+    ctx: &MailContext,
+    inc: &Incident,
+    update: &IncidentUpdate,
+    s: &Subscriber,
+) -> Result<Option<NewMail>, Error> {
+    if !wants(s, inc) {
+        return Ok(None);
+    }
+    let status = update.status.title();
+    let incident_url = ctx.incident_url(inc);
+    let unsubscribe_url = format!(
+        "{}/unsubscribe?token={}",
+        ctx.public_url, s.unsubscribe_token
+    );
+    let f = UpdateFields {
+        title: &inc.title,
+        status,
+        body: &update.body,
+        incident_url: &incident_url,
+        page_title: &ctx.page_title,
+        unsubscribe_url: &unsubscribe_url,
+    };
+    let key = format!("update:{}:{}", update.id, s.id);
+    Ok(Some(NewMail {
+        message_id: ctx.message_id(&key),
+        dedupe_key: key,
+        kind: MailKind::Update,
+        recipient: s.email.clone(),
+        subject: format!("{}: {}", inc.title, status),
+        text: render(&UpdateText { f: &f })?,
+        html: Some(render(&UpdateHtml { f: &f })?),
+        headers: vec![
+            ("List-Unsubscribe".into(), format!("<{unsubscribe_url}>")),
+            (
+                "List-Unsubscribe-Post".into(),
+                "List-Unsubscribe=One-Click".into(),
+            ),
+        ],
+    }))
+}
+
+/// Queues the confirmation mail of a sign-up, in the sign-up's transaction (one mail, so it is
+/// rendered right there).
 pub async fn queue_confirmation(
     conn: &mut SqliteConnection,
     ctx: &MailContext,
@@ -231,7 +280,7 @@ pub async fn queue_confirmation(
     let mail = NewMail {
         message_id: ctx.message_id(&key),
         dedupe_key: key,
-        kind: "confirmation",
+        kind: MailKind::Confirmation,
         recipient: to.to_string(),
         subject: format!("Confirm your subscription to {}", ctx.page_title),
         text: render(&ConfirmText {
@@ -244,22 +293,6 @@ pub async fn queue_confirmation(
         })?),
         headers: Vec::new(),
     };
-    outbox::enqueue(conn, &[mail], now).await?;
+    outbox::insert_mails(conn, &[mail], now).await?;
     Ok(())
-}
-
-/// Queues the mails for the newest update of incident `id`.
-pub async fn queue_latest(
-    conn: &mut SqliteConnection,
-    ctx: &MailContext,
-    id: crate::domain::IncidentId,
-    now: Timestamp,
-) -> Result<(), Error> {
-    let Some(inc) = crate::store::incidents::get_incident(conn, id).await? else {
-        return Ok(());
-    };
-    let Some(update) = inc.updates.last().cloned() else {
-        return Ok(());
-    };
-    queue_update(conn, ctx, &inc, &update, now).await
 }

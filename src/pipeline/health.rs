@@ -264,7 +264,11 @@ mod tests {
         let h = health();
         assert!(h.report(Timestamp::from_millis(1_000)).ok());
         let r = h.report(Timestamp::from_millis(10_001));
-        assert_eq!(r.stale(), vec!["writer"], "a writer loop that stopped stepping");
+        assert_eq!(
+            r.stale(),
+            vec!["writer"],
+            "a writer loop that stopped stepping"
+        );
         h.progress(Stage::Writer, Timestamp::from_millis(30_000));
         let r = h.report(Timestamp::from_millis(31_000));
         assert_eq!(r.stale(), vec!["detector"]);

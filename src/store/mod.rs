@@ -7,6 +7,7 @@
 //! reads, health) use their own pool ([`Store::pool`]). WAL lets reads run beside a write.
 
 pub mod incidents;
+pub mod mail_events;
 pub mod outbox;
 pub mod probe_states;
 pub mod rollups;

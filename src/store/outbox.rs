@@ -1,8 +1,8 @@
-//! The `outbox` table: enqueue in the caller's transaction, claim what is due (the oldest
+//! The `outbox` table: insert mails in the caller's transaction, select what is due (the oldest
 //! pending mail of each recipient, so mail stays in order per recipient), mark sent or failed.
 
 use super::Error;
-use crate::domain::Timestamp;
+use crate::domain::{MailKind, MailStatus, Timestamp};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 /// A mail to queue.
@@ -10,8 +10,8 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 pub struct NewMail {
     /// Unique per event and recipient.
     pub dedupe_key: String,
-    /// `alert`, `update` or `confirmation`.
-    pub kind: &'static str,
+    /// What the mail is.
+    pub kind: MailKind,
     /// To.
     pub recipient: String,
     /// Subject.
@@ -47,14 +47,17 @@ pub struct QueuedMail {
     pub attempts: i64,
 }
 
+/// Rows per insert statement: 11 binds each stays far under SQLite's variable limit.
+const INSERT_CHUNK: usize = 500;
+
 /// Queues mails; a dedupe key seen before is skipped. Returns how many were queued.
-pub async fn enqueue(
+pub async fn insert_mails(
     conn: &mut SqliteConnection,
     mails: &[NewMail],
     now: Timestamp,
 ) -> Result<u64, Error> {
     let mut queued = 0;
-    for chunk in mails.chunks(500) {
+    for chunk in mails.chunks(INSERT_CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "insert or ignore into outbox (dedupe_key, kind, recipient, subject, text_body, \
              html_body, headers, message_id, status, next_attempt_at, created_at) ",
@@ -73,7 +76,7 @@ pub async fn enqueue(
                 .push_bind(m.html.clone())
                 .push_bind(headers)
                 .push_bind(m.message_id.clone())
-                .push_bind("pending")
+                .push_bind(MailStatus::Pending)
                 .push_bind(now.as_millis())
                 .push_bind(now.as_millis());
         });
@@ -85,8 +88,9 @@ pub async fn enqueue(
     Ok(queued)
 }
 
-/// Up to `limit` due mails, each the oldest pending one of its recipient.
-pub async fn claim_due(
+/// Up to `limit` due mails, each the oldest pending one of its recipient. A plain read: the
+/// single sender is the only one delivering, so nothing needs a lease.
+pub async fn select_due_mails(
     conn: &mut SqliteConnection,
     now: Timestamp,
     limit: i64,
@@ -142,8 +146,8 @@ pub async fn mark_attempt_failed(
     retry_at: Option<Timestamp>,
 ) -> Result<(), Error> {
     let (status, next) = match retry_at {
-        Some(t) => ("pending", Some(t.as_millis())),
-        None => ("failed", None),
+        Some(t) => (MailStatus::Pending, Some(t.as_millis())),
+        None => (MailStatus::Failed, None),
     };
     sqlx::query!(
         "update outbox set attempts = attempts + 1, last_error = ?, status = ?,
@@ -157,6 +161,22 @@ pub async fn mark_attempt_failed(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// What is still to deliver: pending mails, failed ones, and when the oldest pending one was
+/// queued. Reads only pending and failed rows (through the `outbox_due` index), never the
+/// sent history.
+pub async fn select_unsent_summary(
+    conn: &mut SqliteConnection,
+) -> Result<(i64, i64, Option<Timestamp>), Error> {
+    let r = sqlx::query!(
+        r#"select (select count(*) from outbox where status = 'pending') as "pending!: i64",
+                  (select count(*) from outbox where status = 'failed') as "failed!: i64",
+                  (select min(created_at) from outbox where status = 'pending') as "oldest: i64""#
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((r.pending, r.failed, r.oldest.map(Timestamp::from_millis)))
 }
 
 /// (pending, failed, sent) counts.

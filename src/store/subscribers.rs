@@ -1,7 +1,7 @@
 //! The `subscriber` table: sign-up, confirmation, unsubscription, and the confirmed list.
 
 use super::Error;
-use crate::domain::{ComponentId, EmailAddress, Timestamp};
+use crate::domain::{ComponentId, EmailAddress, SubscriberStatus, Timestamp};
 use sqlx::SqliteConnection;
 
 /// A confirmed subscriber, as the mailer needs it.
@@ -43,7 +43,8 @@ pub async fn sign_up(
 ) -> Result<SignUp, Error> {
     let email = email.as_str();
     let existing = sqlx::query!(
-        r#"select subscriber_id as "id!", status from subscriber where email = ?"#,
+        r#"select subscriber_id as "id!", status as "status: SubscriberStatus"
+           from subscriber where email = ?"#,
         email
     )
     .fetch_optional(&mut *conn)
@@ -51,7 +52,7 @@ pub async fn sign_up(
     let components = serde_json::to_string(components).map_err(|e| Error::Encode(e.to_string()))?;
     let (expires, now) = (expires_at.as_millis(), now.as_millis());
     match existing {
-        Some(r) if r.status == "confirmed" => Ok(SignUp::AlreadyConfirmed),
+        Some(r) if r.status == SubscriberStatus::Confirmed => Ok(SignUp::AlreadyConfirmed),
         Some(r) => {
             sqlx::query!(
                 "update subscriber set status = 'pending', components = ?, confirm_token = ?,
@@ -111,18 +112,17 @@ pub async fn confirm(
     .await?)
 }
 
-/// The address behind an unsubscribe token, if any.
-pub async fn by_unsubscribe_token(
+/// Where the holder of an unsubscribe token stands, if the token is known.
+pub async fn select_status_by_unsubscribe_token(
     conn: &mut SqliteConnection,
     token: &str,
-) -> Result<Option<(String, String)>, Error> {
-    Ok(sqlx::query!(
-        "select email, status from subscriber where unsubscribe_token = ?",
+) -> Result<Option<SubscriberStatus>, Error> {
+    Ok(sqlx::query_scalar!(
+        r#"select status as "status: SubscriberStatus" from subscriber where unsubscribe_token = ?"#,
         token
     )
     .fetch_optional(&mut *conn)
-    .await?
-    .map(|r| (r.email, r.status)))
+    .await?)
 }
 
 /// Unsubscribes the holder of `token`; returns whether a subscriber matched.
@@ -145,11 +145,19 @@ pub async fn unsubscribe(
     Ok(n > 0)
 }
 
-/// Every confirmed subscriber.
-pub async fn confirmed(conn: &mut SqliteConnection) -> Result<Vec<Subscriber>, Error> {
+/// Up to `limit` confirmed subscribers with an id above `after`, by id (keyset paging, so a
+/// long list is read in bounded pieces).
+pub async fn select_confirmed_page(
+    conn: &mut SqliteConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Subscriber>, Error> {
     let rows = sqlx::query!(
         r#"select subscriber_id as "id!", email, components, unsubscribe_token
-           from subscriber where status = 'confirmed' order by subscriber_id"#
+           from subscriber where status = 'confirmed' and subscriber_id > ?
+           order by subscriber_id limit ?"#,
+        after,
+        limit
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -162,6 +170,22 @@ pub async fn confirmed(conn: &mut SqliteConnection) -> Result<Vec<Subscriber>, E
             unsubscribe_token: r.unsubscribe_token,
         })
         .collect())
+}
+
+/// Ids of the subscribers confirmed now with an id in `first..=last`.
+pub async fn select_confirmed_ids_between(
+    conn: &mut SqliteConnection,
+    first: i64,
+    last: i64,
+) -> Result<Vec<i64>, Error> {
+    Ok(sqlx::query_scalar!(
+        r#"select subscriber_id as "id!: i64" from subscriber
+           where status = 'confirmed' and subscriber_id between ? and ?"#,
+        first,
+        last
+    )
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 /// (pending, confirmed, unsubscribed) counts.

@@ -1,28 +1,26 @@
-//! The subscription flow: sign up (double opt-in), confirm, one-click unsubscribe (RFC 8058).
+//! The subscription pages: sign up (double opt-in), confirm, one-click unsubscribe (RFC 8058).
 //! The answer to a sign-up never reveals whether the address is already subscribed; sign-ups
-//! are rate-limited per client address and per mailbox.
+//! are rate-limited per client address and per mailbox. Every write goes through
+//! [`crate::notify::subscription`].
+
+mod limits;
+
+pub use limits::RateLimits;
 
 use super::views::utc;
 use super::AppState;
-use crate::domain::{EmailAddress, Timestamp};
-use crate::notify::messages::queue_confirmation;
-use crate::store::subscribers::{self, SignUp};
+use crate::domain::{EmailAddress, SubscriberStatus, Timestamp};
+use crate::notify::subscription::{self, valid_token};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use rand::RngCore;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 /// Largest sign-up form accepted.
 pub const MAX_FORM_BYTES: usize = 4096;
-/// How long a confirmation link works.
-pub const CONFIRM_FOR: Duration = Duration::from_secs(24 * 3600);
-
 #[derive(Template)]
 #[template(path = "subscribe/message.html")]
 struct MessagePage<'a> {
@@ -46,7 +44,7 @@ fn page_with_form(
     form_action: Option<String>,
     button: &str,
 ) -> Response {
-    let html = MessagePage {
+    let rendered = MessagePage {
         page_title: &state.config.page.title,
         generated: utc(Timestamp::now()),
         heading,
@@ -54,44 +52,20 @@ fn page_with_form(
         form_action,
         button,
     }
-    .render()
-    .unwrap_or_else(|_| message.to_owned());
-    (code, Html(html)).into_response()
-}
-
-/// Sliding-window limits on sign-ups.
-#[derive(Debug, Default)]
-pub struct RateLimits {
-    seen: Mutex<HashMap<String, VecDeque<Instant>>>,
-}
-
-impl RateLimits {
-    /// Records an attempt under `key`; false when more than `max` happened within `window`.
-    pub fn allow(&self, key: String, max: usize, window: Duration) -> bool {
-        let Ok(mut seen) = self.seen.lock() else {
-            return false;
-        };
-        let now = Instant::now();
-        let q = seen.entry(key).or_default();
-        while q.front().is_some_and(|t| now.duration_since(*t) > window) {
-            q.pop_front();
+    .render();
+    match rendered {
+        Ok(html) => (code, Html(html)).into_response(),
+        // Never fall back to `message`: it may hold what the visitor typed, unescaped.
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a subscription page failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "Internal server error\n",
+            )
+                .into_response()
         }
-        if q.len() >= max {
-            return false;
-        }
-        q.push_back(now);
-        true
     }
-}
-
-fn token() -> String {
-    let mut b = [0u8; 24];
-    rand::thread_rng().fill_bytes(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn valid_token(t: &str) -> bool {
-    t.len() == 48 && t.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// `POST /subscribe` (form: `email`, optional repeated `component`).
@@ -139,13 +113,12 @@ pub async fn subscribe(
             }
         }
     }
-    let ip_ok = state
+    let refused = state
         .limits
-        .allow(format!("ip:{}", peer.ip()), 10, Duration::from_secs(600));
-    let box_ok = state
-        .limits
-        .allow(format!("box:{address}"), 3, Duration::from_secs(3600));
-    if !ip_ok || !box_ok {
+        .admit_sign_up(peer.ip(), address.as_str())
+        .err();
+    if let Some(limit) = refused {
+        tracing::debug!(client = %peer.ip(), limit, "sign-up refused by the rate limit");
         return page(
             &state,
             StatusCode::TOO_MANY_REQUESTS,
@@ -153,26 +126,8 @@ pub async fn subscribe(
             "Too many sign-ups from here or for this address. Try again later.",
         );
     }
-    let done = async {
-        let now = Timestamp::now();
-        let mut tx = state.store.begin_write().await?;
-        let result = subscribers::sign_up(
-            &mut tx,
-            &address,
-            &wanted,
-            &token(),
-            &token(),
-            now.plus(CONFIRM_FOR),
-            now,
-        )
-        .await?;
-        if let SignUp::Confirm { token, .. } = &result {
-            queue_confirmation(&mut tx, &mail, &address, token, now).await?;
-        }
-        tx.commit().await?;
-        Ok::<_, crate::store::Error>(())
-    }
-    .await;
+    let done =
+        subscription::sign_up(&state.store, &mail, &address, &wanted, Timestamp::now()).await;
     match done {
         Ok(()) => page(&state, StatusCode::OK, "Check your inbox",
             "If that address can receive mail, a confirmation link is on its way. Updates start once you follow it."),
@@ -196,18 +151,10 @@ pub async fn confirm(
     if !valid_token(t) {
         return invalid();
     }
-    let Ok(mut conn) = state.store.pool().acquire().await else {
-        return page(
-            &state,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Try again",
-            "Try again in a minute.",
-        );
-    };
-    match subscribers::confirm(&mut conn, t, Timestamp::now()).await {
-        Ok(Some(_)) => page(&state, StatusCode::OK, "You are subscribed",
+    match subscription::confirm(&state.store, t, Timestamp::now()).await {
+        Ok(true) => page(&state, StatusCode::OK, "You are subscribed",
             "You will get an email for every update of every incident on this page. Each mail has a one-click unsubscribe link."),
-        Ok(None) => invalid(),
+        Ok(false) => invalid(),
         Err(e) => {
             tracing::error!(error = %e, "confirmation failed");
             page(&state, StatusCode::SERVICE_UNAVAILABLE, "Try again", "Try again in a minute.")
@@ -215,29 +162,29 @@ pub async fn confirm(
     }
 }
 
-/// The request's unsubscribe token and a connection, or the page to answer with.
-async fn token_and_conn(
-    state: &AppState,
-    q: &HashMap<String, String>,
-) -> Result<(String, sqlx::pool::PoolConnection<sqlx::Sqlite>), Response> {
-    let t = q.get("token").map(String::as_str).unwrap_or("");
-    if !valid_token(t) {
-        return Err(page(
-            state,
-            StatusCode::BAD_REQUEST,
-            "Link not valid",
-            "This unsubscribe link is not valid.",
-        ));
-    }
-    match state.store.pool().acquire().await {
-        Ok(conn) => Ok((t.to_owned(), conn)),
-        Err(_) => Err(page(
-            state,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Try again",
-            "Try again in a minute.",
-        )),
-    }
+/// The request's unsubscribe token, if it looks like one.
+fn unsubscribe_token(q: &HashMap<String, String>) -> Option<&str> {
+    q.get("token")
+        .map(String::as_str)
+        .filter(|t| valid_token(t))
+}
+
+fn invalid_unsubscribe(state: &AppState) -> Response {
+    page(
+        state,
+        StatusCode::BAD_REQUEST,
+        "Link not valid",
+        "This unsubscribe link is not valid.",
+    )
+}
+
+fn try_again(state: &AppState) -> Response {
+    page(
+        state,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Try again",
+        "Try again in a minute.",
+    )
 }
 
 /// `GET /unsubscribe?token=`: a button, so that link scanners cannot unsubscribe anyone.
@@ -245,12 +192,11 @@ pub async fn unsubscribe_form(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (t, mut conn) = match token_and_conn(&state, &q).await {
-        Ok(x) => x,
-        Err(resp) => return resp,
+    let Some(t) = unsubscribe_token(&q) else {
+        return invalid_unsubscribe(&state);
     };
-    match subscribers::by_unsubscribe_token(&mut conn, &t).await {
-        Ok(Some((_, status))) if status == "unsubscribed" => page(
+    match subscription::status_of(&state.store, t).await {
+        Ok(Some(SubscriberStatus::Unsubscribed)) => page(
             &state,
             StatusCode::OK,
             "Already unsubscribed",
@@ -264,18 +210,11 @@ pub async fn unsubscribe_form(
             Some(format!("/unsubscribe?token={t}")),
             "Unsubscribe",
         ),
-        Ok(None) => page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            "Link not valid",
-            "This unsubscribe link is not valid.",
-        ),
-        Err(_) => page(
-            &state,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Try again",
-            "Try again in a minute.",
-        ),
+        Ok(None) => invalid_unsubscribe(&state),
+        Err(e) => {
+            tracing::error!(error = %e, "reading an unsubscribe token failed");
+            try_again(&state)
+        }
     }
 }
 
@@ -284,54 +223,20 @@ pub async fn unsubscribe(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (t, mut conn) = match token_and_conn(&state, &q).await {
-        Ok(x) => x,
-        Err(resp) => return resp,
+    let Some(t) = unsubscribe_token(&q) else {
+        return invalid_unsubscribe(&state);
     };
-    match subscribers::unsubscribe(&mut conn, &t, Timestamp::now()).await {
+    match subscription::unsubscribe(&state.store, t, Timestamp::now()).await {
         Ok(true) => page(
             &state,
             StatusCode::OK,
             "Unsubscribed",
             "This address gets no more mail from this page.",
         ),
-        Ok(false) => page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            "Link not valid",
-            "This unsubscribe link is not valid.",
-        ),
-        Err(_) => page(
-            &state,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Try again",
-            "Try again in a minute.",
-        ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rate_limits_allow_up_to_max_per_key_then_refuse() {
-        let l = RateLimits::default();
-        let w = Duration::from_secs(60);
-        assert!((0..3).all(|_| l.allow("ip:1".into(), 3, w)));
-        assert!(!l.allow("ip:1".into(), 3, w));
-        assert!(l.allow("ip:2".into(), 3, w), "other keys are not affected");
-        assert!(
-            l.allow("ip:1".into(), 3, Duration::ZERO),
-            "old attempts leave the window"
-        );
-    }
-
-    #[test]
-    fn tokens_are_48_hex_characters_and_differ() {
-        let (a, b) = (token(), token());
-        assert!(valid_token(&a) && valid_token(&b));
-        assert_ne!(a, b);
-        assert!(!valid_token("../../etc/passwd"));
+        Ok(false) => invalid_unsubscribe(&state),
+        Err(e) => {
+            tracing::error!(error = %e, "unsubscribing failed");
+            try_again(&state)
+        }
     }
 }

@@ -139,6 +139,17 @@ impl SmtpSink {
             .collect()
     }
 
+    /// How many mails were accepted so far (counts files, reads none).
+    pub fn count(&self) -> usize {
+        std::fs::read_dir(self.dir.path())
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
     /// Mails to `addr`.
     pub fn mails_to(&self, addr: &str) -> Vec<Mail> {
         self.mails()
