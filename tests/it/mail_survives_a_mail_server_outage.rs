@@ -53,6 +53,22 @@ async fn every_mail_arrives_once_and_in_order_after_the_server_returns() {
     })
     .await;
     assert!(smtp.mails().is_empty());
+    // A mail server that is down is not mimic's failure: /healthz stays 200 and shows the queue.
+    crate::support::app::eventually(
+        "the sender's queue on /healthz",
+        Duration::from_secs(10),
+        || async {
+            let (code, _, body) = app.get("/healthz").await;
+            let h: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            let sender = &h["stages"]["sender"];
+            (code == 200
+                && sender["ok"] == true
+                && sender["pending"].as_i64() >= Some(4)
+                && sender["oldest_pending"].is_string())
+            .then_some(())
+        },
+    )
+    .await;
 
     smtp.resume();
     let mails = smtp
