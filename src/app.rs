@@ -20,7 +20,9 @@ use crate::store::{self, DatabaseLock, Store};
 use crate::web::publish::{export, publish_loop, Published};
 use crate::web::{self, AppState};
 use anyhow::Context;
+use futures::FutureExt;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -188,6 +190,7 @@ impl App {
             });
         }
         let runs = TaskTracker::new();
+        let panicked = CancellationToken::new();
         let abort_runs = CancellationToken::new();
         {
             let schedules = jobs.iter().map(|j| j.schedule.clone()).collect();
@@ -199,13 +202,19 @@ impl App {
                 buffer.clone(),
                 metrics.clone(),
             );
-            let health = health.clone();
+            let (health, panicked) = (health.clone(), panicked.clone());
             let dispatch = move |due: crate::schedule::scheduler::Due| {
                 let (job, client, abort) = (jobs[due.job].clone(), client.clone(), abort.clone());
                 let (buffer, metrics) = (buffer.clone(), metrics.clone());
+                let panicked = panicked.clone();
                 runs.spawn(async move {
+                    let run = AssertUnwindSafe(run_job(&client, &job, due)).catch_unwind();
                     tokio::select! {
-                        rec = run_job(&client, &job, due) => hand_over(&buffer, &metrics, rec),
+                        rec = run => match rec {
+                            Ok(rec) => hand_over(&buffer, &metrics, rec),
+                            // A bug, not a probe failure: it ends the daemon, loudly.
+                            Err(_) => panicked.cancel(),
+                        },
                         _ = abort.cancelled() => {}
                     }
                 });
@@ -238,6 +247,10 @@ impl App {
         tokio::select! {
             biased;
             _ = cancel.cancelled() => {}
+            _ = panicked.cancelled() => {
+                failure = Some(anyhow::anyhow!("a probe run panicked (see the panic message above)"));
+                cancel.cancel();
+            }
             Some(joined) = tasks.join_next() => {
                 let (name, result) = ended(joined);
                 // A task that ends cleanly because shutdown began is no failure.
