@@ -3,14 +3,14 @@
 //! matches, and expanding the same events again writes and sends nothing new.
 
 use crate::support::{config::TestConfig, emulator, REGIONS};
-use mimic::domain::{ComponentId, EmailAddress, Impact, IncidentStatus, Timestamp};
+use mimic::domain::{ComponentId, Impact, IncidentStatus, Timestamp};
 use mimic::incident::people::{self, Opening};
 use mimic::metrics::Metrics;
 use mimic::notify::sender::Sender;
 use mimic::notify::{subscription, MailContext};
-use mimic::store::{subscribers, Store};
+use mimic::store::Store;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const SUBSCRIBERS: usize = 500;
 /// Subscribers who only want another component.
@@ -50,42 +50,16 @@ async fn two_rows_in_the_event_then_one_mail_per_recipient_once() {
             out.path().display()
         ));
     let config = cfg.load();
-    let store = Store::open(&config.server.database)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let now = Timestamp::now();
-    {
-        let mut conn = store
-            .pool()
-            .acquire()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        for i in 0..SUBSCRIBERS {
-            let addr = EmailAddress::parse(&format!("reader{i}@example.org"))
-                .unwrap_or_else(|e| panic!("{e}"));
-            let only = if i < ELSEWHERE {
-                vec![ComponentId::new("billing")]
-            } else {
-                Vec::new()
-            };
-            let token = format!("{i:048x}");
-            let leave = format!("{:048x}", i + 1_000_000);
-            subscribers::sign_up(
-                &mut conn,
-                &addr,
-                &only,
-                &token,
-                &leave,
-                now.plus(Duration::from_secs(60)),
-                now,
-            )
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-            subscribers::confirm(&mut conn, &token, now)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
+    let (store, mut conn) = crate::support::store::open(&config.server.database).await;
+    crate::support::store::seed_subscribers(&mut conn, SUBSCRIBERS, |i| {
+        if i < ELSEWHERE {
+            vec![ComponentId::new("billing")]
+        } else {
+            Vec::new()
         }
-    }
+    })
+    .await;
+    drop(conn);
     let ctx = MailContext::new(&config);
     let opening = Opening {
         title: "Identify errors".into(),

@@ -4,8 +4,6 @@
 use crate::support::app::TestApp;
 use crate::support::smtp::SmtpSink;
 use crate::support::{config::TestConfig, emulator, REGIONS};
-use mimic::domain::{EmailAddress, Timestamp};
-use mimic::store::{subscribers, Store};
 use reqwest::Method;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -22,34 +20,8 @@ async fn an_update_reaches_500_subscribers_within_the_bound() {
         .raw(&smtp.config());
     let config = cfg.load();
     {
-        let store = Store::open(&config.server.database)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let mut conn = store
-            .pool()
-            .acquire()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let now = Timestamp::now();
-        for i in 0..SUBSCRIBERS {
-            let addr = EmailAddress::parse(&format!("reader{i}@example.org"))
-                .unwrap_or_else(|e| panic!("{e}"));
-            let token = format!("{i:048x}");
-            subscribers::sign_up(
-                &mut conn,
-                &addr,
-                &[],
-                &token,
-                &format!("{:048x}", i + 1_000_000),
-                now.plus(Duration::from_secs(60)),
-                now,
-            )
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-            subscribers::confirm(&mut conn, &token, now)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-        }
+        let (store, mut conn) = crate::support::store::open(&config.server.database).await;
+        crate::support::store::seed_subscribers(&mut conn, SUBSCRIBERS, |_| Vec::new()).await;
         drop(conn);
         store.close().await;
     }

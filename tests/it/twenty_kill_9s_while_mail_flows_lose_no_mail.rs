@@ -9,9 +9,7 @@
 use crate::support::config::{ADMIN_TOKEN, IDENT};
 use crate::support::smtp::SmtpSink;
 use crate::support::{binary, config::TestConfig, emulator, Fault, REGIONS};
-use mimic::domain::{EmailAddress, Timestamp};
 use mimic::notify::sender::CONCURRENCY;
-use mimic::store::{subscribers, Store};
 use serde_json::json;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Row, SqliteConnection};
@@ -97,35 +95,8 @@ fn kill(child: &mut Child) {
 }
 
 async fn seed_subscribers(db: &Path) {
-    let store = Store::open(&db.to_string_lossy())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut conn = store
-        .pool()
-        .acquire()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let now = Timestamp::now();
-    for i in 0..SUBSCRIBERS {
-        let addr = EmailAddress::parse(&format!("reader{i}@example.org"))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let token = format!("{i:048x}");
-        let leave = format!("{:048x}", i + 1_000_000);
-        subscribers::sign_up(
-            &mut conn,
-            &addr,
-            &[],
-            &token,
-            &leave,
-            now.plus(Duration::from_secs(60)),
-            now,
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-        subscribers::confirm(&mut conn, &token, now)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-    }
+    let (store, mut conn) = crate::support::store::open(&db.to_string_lossy()).await;
+    crate::support::store::seed_subscribers(&mut conn, SUBSCRIBERS, |_| Vec::new()).await;
     drop(conn);
     store.close().await;
 }

@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod lock;
 pub mod shapes;
 pub mod smtp;
+pub mod store;
 
 pub use mimic::demo::emulator::{Emulator, EmulatorConfig, Fault};
 
