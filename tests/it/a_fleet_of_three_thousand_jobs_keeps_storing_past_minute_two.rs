@@ -6,11 +6,10 @@
 //! The short form of `cargo bench --bench soak`, so CI proves minute two.
 
 use crate::support::config::{TestConfig, ADMIN_TOKEN, IDENT};
-use crate::support::{binary, emulator, REGIONS};
+use crate::support::{daemon::Daemon, emulator, REGIONS};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Row};
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -19,16 +18,6 @@ const JOBS: i64 = (PROBES * REGIONS.len()) as i64;
 const WINDOW_MS: i64 = 30_000;
 /// Fixed-rate every 10 s: each job is due exactly three times in any 30 s window.
 const PER_WINDOW: i64 = JOBS * 3;
-
-/// Kills the daemon if the story ends early, so a failure leaves no process behind.
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 async fn scalar(db: &Path, sql: &str, binds: &[i64]) -> i64 {
     let Ok(mut conn) = SqliteConnectOptions::new()
@@ -84,11 +73,7 @@ fn watch_health(url: String, stop: CancellationToken) -> tokio::task::JoinHandle
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_thousand_jobs_store_every_window_and_flush_rollups_twice_in_150_s() {
     let emu = emulator(&REGIONS).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("free port: {e}"));
-    let mut cfg = TestConfig::new(&emu, &REGIONS).listen(&format!("127.0.0.1:{port}"));
+    let mut cfg = TestConfig::new(&emu, &REGIONS);
     for i in 0..PROBES {
         cfg = if i % 2 == 0 {
             cfg.probe(&format!("p{i}"), "flagsmith.go.identify", "10s", IDENT)
@@ -98,19 +83,8 @@ async fn three_thousand_jobs_store_every_window_and_flush_rollups_twice_in_150_s
     }
     let path = cfg.write();
     let db = cfg.db_path();
-    let log = cfg.dir.path().join("serve.log");
-    let log_file = std::fs::File::create(&log).unwrap_or_else(|e| panic!("{e}"));
     let spawned = Instant::now();
-    let mut serve = Serve(
-        binary::mimic()
-            .args(["serve", "--config", &path.to_string_lossy()])
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn: {e}")),
-    );
-    let log_tail = || std::fs::read_to_string(&log).unwrap_or_default();
-    let base = format!("http://127.0.0.1:{port}");
+    let mut serve = Daemon::start(&path);
 
     // The scheduler's epoch is the earliest due time: job 0 is due at once, the rest spread
     // over the first 10 s.
@@ -123,12 +97,12 @@ async fn three_thousand_jobs_store_every_window_and_flush_rollups_twice_in_150_s
         assert!(
             Instant::now() < deadline,
             "no run stored within 30 s:\n{}",
-            log_tail()
+            serve.log()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let stop = CancellationToken::new();
-    let health = watch_health(format!("{base}/healthz"), stop.clone());
+    let health = watch_health(serve.url("/healthz"), stop.clone());
 
     // Windows [30 s, 60 s) … [120 s, 150 s) after the epoch, each checked once its runs had time
     // to land; the rollup watermark is read as it goes.
@@ -141,8 +115,8 @@ async fn three_thousand_jobs_store_every_window_and_flush_rollups_twice_in_150_s
             if now >= settled {
                 break;
             }
-            if let Ok(Some(status)) = serve.0.try_wait() {
-                panic!("mimic serve exited ({status}):\n{}", log_tail());
+            if let Some(status) = serve.wait_exit(Duration::ZERO) {
+                panic!("mimic serve exited ({status}):\n{}", serve.log());
             }
             let mark = watermark(&db).await;
             if marks.last().is_none_or(|&(_, m)| m != mark) {
@@ -162,7 +136,7 @@ async fn three_thousand_jobs_store_every_window_and_flush_rollups_twice_in_150_s
              (rollup watermark over time: {marks:?}); the daemon's log:\n{}",
             k * 30,
             (k + 1) * 30,
-            log_tail()
+            serve.log()
         );
     }
 
@@ -195,7 +169,7 @@ async fn three_thousand_jobs_store_every_window_and_flush_rollups_twice_in_150_s
     assert_eq!(keys, JOBS, "every job has its rollup rows");
 
     let probes: serde_json::Value = reqwest::Client::new()
-        .get(format!("{base}/api/admin/probes"))
+        .get(serve.url("/api/admin/probes"))
         .bearer_auth(ADMIN_TOKEN)
         .timeout(Duration::from_secs(30))
         .send()
@@ -216,9 +190,9 @@ async fn three_thousand_jobs_store_every_window_and_flush_rollups_twice_in_150_s
     let bad = health.await.unwrap_or_else(|e| panic!("{e}"));
     assert!(bad.is_empty(), "/healthz was not 200: {bad:?}");
     assert_eq!(
-        serve.0.try_wait().ok().flatten(),
+        serve.wait_exit(Duration::ZERO),
         None,
         "mimic serve exited:\n{}",
-        log_tail()
+        serve.log()
     );
 }

@@ -39,17 +39,6 @@ impl TestConfig {
         Self { dir, text }
     }
 
-    /// Listens on `addr` instead of a port the daemon picks (for the real binary, whose port a
-    /// test cannot ask).
-    pub fn listen(mut self, addr: &str) -> Self {
-        self.text = self.text.replacen(
-            "listen = \"127.0.0.1:0\"",
-            &format!("listen = \"{addr}\""),
-            1,
-        );
-        self
-    }
-
     /// Adds a probe of `shape` every `every`, with extra TOML lines (e.g. `vars = {...}`).
     pub fn probe(mut self, id: &str, shape: &str, every: &str, extra: &str) -> Self {
         let _ = write!(

@@ -87,7 +87,6 @@ impl Daemon {
         self.wait_exit(Duration::from_secs(30))
             .unwrap_or_else(|| panic!("mimic serve did not stop on SIGTERM:\n{}", self.log()))
     }
-
 }
 
 impl Drop for Daemon {
