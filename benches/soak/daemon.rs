@@ -133,19 +133,25 @@ impl Daemon {
     }
 }
 
-/// Samples `url` every 5 s until `end_ms`: (samples, answers other than 200 or none).
-pub async fn sample_health(url: String, end_ms: i64) -> (u64, u64) {
+/// Samples `url` every 5 s until `end_ms`: how many samples, and for each answer other than
+/// 200 (or none) its time in seconds after `t0_ms` and what it was.
+pub async fn sample_health(url: String, t0_ms: i64, end_ms: i64) -> (u64, Vec<String>) {
     let client = reqwest::Client::new();
-    let (mut samples, mut bad) = (0, 0);
+    let (mut samples, mut bad) = (0, Vec::new());
     while now_ms() < end_ms {
-        let ok = client
+        let answer = client
             .get(&url)
             .timeout(Duration::from_secs(5))
             .send()
-            .await
-            .is_ok_and(|r| r.status().as_u16() == 200);
+            .await;
+        let at = (now_ms() - t0_ms) as f64 / 1000.0;
+        match answer {
+            Ok(r) if r.status().as_u16() == 200 => {}
+            Ok(r) => bad.push(format!("{at:.0} s: {}", r.status())),
+            Err(e) if e.is_connect() => bad.push(format!("{at:.0} s: connection refused")),
+            Err(e) => bad.push(format!("{at:.0} s: {e}")),
+        }
         samples += 1;
-        bad += u64::from(!ok);
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
     (samples, bad)

@@ -101,7 +101,7 @@ async fn main() {
     if let Err(e) = daemon.wait_serving(&base).await {
         failures.push(e);
     }
-    let health = tokio::spawn(daemon::sample_health(format!("{base}/healthz"), end_ms));
+    let health = tokio::spawn(daemon::sample_health(format!("{base}/healthz"), t0, end_ms));
     let mut lifetimes = Vec::new();
     let mut peaks = Vec::new();
     let mut killed_at = None;
@@ -171,7 +171,7 @@ async fn main() {
         Some(task) => task.await.ok(),
         None => None,
     };
-    let (health_samples, health_bad) = health.await.unwrap_or((0, 0));
+    let (health_samples, health_bad) = health.await.unwrap_or_default();
     let rows = db.rows(t0).await;
     let total_runs = db.total().await;
 
@@ -274,7 +274,11 @@ async fn main() {
     if f.duplicates > 0 {
         failures.push(format!("{} runs stored twice", f.duplicates));
     }
-    println!("  /healthz: {health_samples} samples, {health_bad} not 200");
+    println!(
+        "  /healthz: {health_samples} samples, {} not 200 {:?}",
+        health_bad.len(),
+        health_bad
+    );
     if failures.is_empty() {
         println!("soak: every check passed");
         return;
