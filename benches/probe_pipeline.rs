@@ -7,6 +7,10 @@
 //! `BENCH_EVERY`, default `10s`, the interval: a shorter one shows how much of the per-run cost
 //! is waking up for sparse work rather than the work itself; `BENCH_WARMUP_PERIODS`, default 3,
 //! how many intervals pass before measuring).
+//!
+//! It says when the work it measures did not happen: fewer stored runs than 95 % of the
+//! configured rate (probes ÷ interval), or a daemon that exited during the window, end it with
+//! exit code 1 and a line naming the shortfall.
 
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Row};
@@ -15,33 +19,7 @@ use std::time::{Duration, Instant};
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{config, free_port, spawn, PROBES};
-
-/// (utime + stime) of a process in microseconds, and its peak RSS in KiB.
-fn cpu_and_peak(pid: u32) -> (u64, u64) {
-    let ticks = 100u64; // USER_HZ on Linux
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, a)| a).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let utime: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0);
-    let stime: u64 = fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let hwm = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    ((utime + stime) * 1_000_000 / ticks, hwm)
-}
-
-fn percentile(sorted: &[i64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let idx = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[idx] as f64 / 1000.0
-}
+use common::{config, cpu_and_peak, free_port, percentile_ms, spawn, PROBES};
 
 #[tokio::main]
 async fn main() {
@@ -101,6 +79,7 @@ async fn main() {
     tokio::time::sleep(window).await;
     let (cpu1, peak_kib) = cpu_and_peak(daemon.id());
     let elapsed = t0.elapsed();
+    let exited = daemon.try_wait().ok().flatten();
     let (runs, _) = count(start_id).await.unwrap_or((0, 0));
 
     let mut lateness: Vec<i64> = Vec::new();
@@ -142,8 +121,27 @@ async fn main() {
     println!("  CPU per run        {cpu_per_run:.1} µs (probe + store, daemon process)");
     println!(
         "  lateness p50/p99   {:.3} / {:.3} ms",
-        percentile(&lateness, 0.50),
-        percentile(&lateness, 0.99)
+        percentile_ms(&lateness, 0.50),
+        percentile_ms(&lateness, 0.99)
     );
     println!("  peak RSS           {:.1} MB", peak_kib as f64 / 1024.0);
+
+    let expected = PROBES as f64 / period.as_secs_f64();
+    let rate = runs as f64 / elapsed.as_secs_f64();
+    let mut failures = Vec::new();
+    if let Some(status) = exited {
+        failures.push(format!("the daemon exited during the window ({status})"));
+    }
+    if rate < 0.95 * expected {
+        failures.push(format!(
+            "stored {rate:.1} runs/s, below 95 % of the configured {expected:.1} runs/s \
+             ({PROBES} probes every {every}): the pipeline did not keep up or stopped storing"
+        ));
+    }
+    for f in &failures {
+        eprintln!("probe_pipeline FAILED: {f}");
+    }
+    if !failures.is_empty() {
+        std::process::exit(1);
+    }
 }

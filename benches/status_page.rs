@@ -5,11 +5,15 @@
 //!
 //! Run: `cargo bench --bench status_page` (needs `wrk`: `apt-get install wrk`; env
 //! `BENCH_SECS`, default 10, the window per route).
+//!
+//! It says when the work it measures did not happen: a route that answered nothing, or failed
+//! more than 1 % of its requests (non-2xx, socket errors), or a daemon that exited, ends it with
+//! exit code 1.
 
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{config, free_port, spawn};
+use common::{config, free_port, parse_wrk, spawn};
 use mimic::domain::{Actor, ComponentId, Impact, IncidentStatus, RegionId, Timestamp};
 use mimic::rollup::{Bucket, StatusTime};
 use mimic::store::incidents::{self, NewIncident};
@@ -77,32 +81,6 @@ async fn seed(db: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// (requests/s, p50 ms, p99 ms) from wrk's `--latency` output.
-fn parse_wrk(out: &str) -> (f64, f64, f64) {
-    let ms = |s: &str| -> f64 {
-        let s = s.trim();
-        if let Some(v) = s.strip_suffix("us") {
-            v.parse::<f64>().unwrap_or(f64::NAN) / 1000.0
-        } else if let Some(v) = s.strip_suffix("ms") {
-            v.parse().unwrap_or(f64::NAN)
-        } else if let Some(v) = s.strip_suffix('s') {
-            v.parse::<f64>().unwrap_or(f64::NAN) * 1000.0
-        } else {
-            f64::NAN
-        }
-    };
-    let field = |prefix: &str| {
-        out.lines()
-            .map(str::trim)
-            .find(|l| l.starts_with(prefix))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .unwrap_or("")
-            .to_owned()
-    };
-    let rps = field("Requests/sec:").parse().unwrap_or(f64::NAN);
-    (rps, ms(&field("50%")), ms(&field("99%")))
-}
-
 #[tokio::main]
 async fn main() {
     let secs: u64 = std::env::var("BENCH_SECS")
@@ -142,6 +120,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut failures = Vec::new();
     println!("status_page: 1000 probes, 90 days of rollups, 30 incidents; wrk -c50 -t2, {secs}s per route");
     for path in ["/api/v2/summary.json", "/"] {
         let out = Command::new("wrk")
@@ -156,14 +135,37 @@ async fn main() {
         match out {
             Ok(o) => {
                 let text = String::from_utf8_lossy(&o.stdout);
-                let (rps, p50, p99) = parse_wrk(&text);
-                println!("  {path:<22} {rps:>9.0} req/s   p50 {p50:.2} ms   p99 {p99:.2} ms");
+                let w = parse_wrk(&text);
+                println!(
+                    "  {path:<22} {:>9.0} req/s   p50 {:.2} ms   p99 {:.2} ms   ({} requests, {} non-2xx, {} socket errors)",
+                    w.rps, w.p50_ms, w.p99_ms, w.requests, w.non_2xx, w.socket_errors
+                );
+                if !o.status.success() || w.requests == 0 {
+                    failures.push(format!(
+                        "{path}: wrk completed no requests ({})\n{text}",
+                        o.status
+                    ));
+                } else if (w.non_2xx + w.socket_errors) * 100 > w.requests {
+                    failures.push(format!(
+                        "{path}: over 1 % of the requests failed: {} of {} answers were not 2xx/3xx, {} socket errors",
+                        w.non_2xx, w.requests, w.socket_errors
+                    ));
+                }
             }
-            Err(e) => eprintln!("wrk failed: {e}"),
+            Err(e) => failures.push(format!("wrk failed to run: {e}")),
         }
+    }
+    if let Ok(Some(status)) = daemon.try_wait() {
+        failures.push(format!("the daemon exited during the run ({status})"));
     }
     let _ = daemon.kill();
     let _ = emulator.kill();
     let _ = daemon.wait();
     let _ = emulator.wait();
+    for f in &failures {
+        eprintln!("status_page FAILED: {f}");
+    }
+    if !failures.is_empty() {
+        std::process::exit(1);
+    }
 }

@@ -2,6 +2,7 @@
 //! Knows no SQL and no scheduling.
 
 pub mod assert;
+pub mod body;
 pub mod catalog;
 pub mod json_text;
 pub mod json_walk;
@@ -9,6 +10,7 @@ pub mod render;
 pub mod request;
 pub mod runner;
 pub mod shape;
+pub mod url;
 pub mod vars;
 
 pub use catalog::Catalog;
