@@ -217,7 +217,9 @@ async fn main() {
             "lateness p99 {p99_all:.2} ms after warm-up exceeds 20 ms"
         ));
     }
-    if load_from_ms.is_some() && p99_load > LATENESS_P99_LIMIT_MS {
+    if load_from_ms.is_some() && f.lateness_load.is_empty() {
+        failures.push("no run due under page load was stored".into());
+    } else if load_from_ms.is_some() && p99_load > LATENESS_P99_LIMIT_MS {
         failures.push(format!(
             "lateness p99 {p99_load:.2} ms under page load exceeds 20 ms"
         ));
