@@ -239,8 +239,13 @@ impl App {
                 mail: crate::notify::MailContext::from_config(&config),
                 limits: Arc::new(web::subscribe::RateLimits::default()),
             };
-            let c = cancel.clone();
-            tasks.spawn(async move { ("web server", serve(listener, state, c).await) });
+            let served = serve_on_own_thread(listener, state, cancel.clone())?;
+            tasks.spawn(async move {
+                let result = served
+                    .await
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the web server's thread died")));
+                ("web server", result)
+            });
         }
 
         let mut failure: Option<anyhow::Error> = None;
@@ -334,6 +339,37 @@ fn stages(config: &Config) -> Vec<Stage> {
         s.push(Stage::Sender);
     }
     s
+}
+
+/// Serves the web routes on a thread and runtime of their own, so a flood of page requests
+/// competes with the probes for a core through the OS scheduler instead of delaying every
+/// probe's timer on one shared runtime thread (the soak measured scheduler lateness p99 of
+/// 50 ms under 50 connections on one thread). Resolves when serving ends.
+fn serve_on_own_thread(
+    listener: TcpListener,
+    state: AppState,
+    cancel: CancellationToken,
+) -> anyhow::Result<tokio::sync::oneshot::Receiver<anyhow::Result<()>>> {
+    let listener = listener.into_std().context("detaching the listener")?;
+    let (done, served) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("mimic-web".into())
+        .spawn(move || {
+            let result = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the web server's runtime")
+                .and_then(|rt| {
+                    rt.block_on(async move {
+                        let listener =
+                            TcpListener::from_std(listener).context("attaching the listener")?;
+                        serve(listener, state, cancel).await
+                    })
+                });
+            let _ = done.send(result);
+        })
+        .context("starting the web server's thread")?;
+    Ok(served)
 }
 
 /// Serves until `cancel`, then gives open connections [`SERVER_GRACE`] to finish.

@@ -47,8 +47,8 @@ pub struct QueuedMail {
     pub attempts: i64,
 }
 
-/// Rows per insert statement: 11 binds each stays far under SQLite's variable limit.
-const INSERT_CHUNK: usize = 500;
+/// Values bound per `outbox` row.
+const OUTBOX_BINDS: usize = 11;
 
 /// Queues mails; a dedupe key seen before is skipped. Returns how many were queued.
 pub async fn insert_mails(
@@ -57,7 +57,7 @@ pub async fn insert_mails(
     now: Timestamp,
 ) -> Result<u64, Error> {
     let mut queued = 0;
-    for chunk in mails.chunks(INSERT_CHUNK) {
+    for chunk in mails.chunks(super::rows_per_statement(OUTBOX_BINDS)) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "insert or ignore into outbox (dedupe_key, kind, recipient, subject, text_body, \
              html_body, headers, message_id, status, next_attempt_at, created_at) ",

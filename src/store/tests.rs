@@ -2,8 +2,12 @@
 //! variable limit (the rollup flush of 1000 probes × 3 regions once went over it and stopped
 //! all recording).
 
+use super::outbox::{self, NewMail};
+use super::probe_states::{self, StoredProbeState};
 use super::{begin_immediate, rollups, runs, Store};
-use crate::domain::{ComponentId, ProbeId, RegionId, RunOutcome, RunRecord, ShapeId, Timestamp};
+use crate::domain::{
+    ComponentId, MailKind, ProbeId, ProbeState, RegionId, RunOutcome, RunRecord, ShapeId, Timestamp,
+};
 use crate::rollup::{Bucket, RunCounts, StatusTime};
 use std::collections::BTreeMap;
 
@@ -42,7 +46,7 @@ async fn count(store: &Store, sql: &str) -> i64 {
 }
 
 #[tokio::test]
-async fn ten_thousand_rollup_keys_and_runs_are_written_in_one_call_each() {
+async fn ten_thousand_keys_go_through_every_multi_row_write_in_one_call_each() {
     let (_dir, store) = store().await;
     let start = Timestamp::from_millis(0);
     let probe_deltas: BTreeMap<_, _> = (0..KEYS)
@@ -77,6 +81,26 @@ async fn ten_thousand_rollup_keys_and_runs_are_written_in_one_call_each() {
         })
         .collect();
     let batch: Vec<RunRecord> = (0..KEYS).map(run).collect();
+    let states: Vec<StoredProbeState> = (0..KEYS)
+        .map(|i| StoredProbeState {
+            probe: ProbeId::new(format!("p{i}")),
+            region: RegionId::new("eu-west-2"),
+            component: ComponentId::new("edge-api"),
+            state: ProbeState::default(),
+        })
+        .collect();
+    let mails: Vec<NewMail> = (0..KEYS)
+        .map(|i| NewMail {
+            dedupe_key: format!("k{i}"),
+            kind: MailKind::Update,
+            recipient: format!("reader{i}@example.org"),
+            subject: "s".into(),
+            text: "t".into(),
+            html: None,
+            headers: Vec::new(),
+            message_id: format!("m{i}@example.org"),
+        })
+        .collect();
     let mut conn = store
         .connect_writer()
         .await
@@ -93,6 +117,13 @@ async fn ten_thousand_rollup_keys_and_runs_are_written_in_one_call_each() {
     runs::insert_runs(&mut tx, &batch)
         .await
         .unwrap_or_else(|e| panic!("runs: {e}"));
+    probe_states::upsert_probe_states(&mut tx, &states, start)
+        .await
+        .unwrap_or_else(|e| panic!("probe states: {e}"));
+    let queued = outbox::insert_mails(&mut tx, &mails, start)
+        .await
+        .unwrap_or_else(|e| panic!("outbox: {e}"));
+    assert_eq!(queued, KEYS as u64);
     tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         count(&store, "select count(*) from probe_rollup").await,
@@ -103,6 +134,14 @@ async fn ten_thousand_rollup_keys_and_runs_are_written_in_one_call_each() {
         KEYS as i64
     );
     assert_eq!(count(&store, "select count(*) from run").await, KEYS as i64);
+    assert_eq!(
+        count(&store, "select count(*) from probe_state").await,
+        KEYS as i64
+    );
+    assert_eq!(
+        count(&store, "select count(*) from outbox").await,
+        KEYS as i64
+    );
 }
 
 #[tokio::test]
