@@ -22,7 +22,7 @@ pub(super) async fn emulate(listen: std::net::SocketAddr, regions: Vec<String>) 
     }
     println!("environment key: test-env-key   server key: ser.test-server-key");
     println!(
-        "faults: POST http://{}/__faults {{\"region\": \"*\", \"fault\": \"require_traits_key\"}}",
+        "faults: POST http://{}/__faults {{\"region\": \"*\", \"fault\": \"require_traits_key\"}} (also flaky:<percent>)",
         emulator.addr()
     );
     shutdown_signal().await;

@@ -1,11 +1,22 @@
 //! The fault model: which misbehaviour a region shows, its text form, and the
 //! parsing of `POST /__faults` requests.
+//!
+//! A region has two layers, combined in [`RegionFaults`]: a `flaky:<percent>`
+//! noise rate (each request independently fails with that probability, a 503
+//! for two thirds of failures and a reset for one third) and at most one
+//! behaviour fault (`require_traits_key`, `hang`, ...). Setting `flaky:P`
+//! changes only the rate, setting a behaviour fault changes only the behaviour,
+//! `none` clears both, and `flaky:P+<fault>` sets both at once; `GET /__faults`
+//! shows a region in that same text (`flaky:5+require_traits_key`). A flaky
+//! draw happens after latency and before the behaviour fault.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
 use serde_json::{json, Map, Value};
+
+use super::flaky::{BadPercent, FlakyRate};
 
 /// One way a region can misbehave; `Fault::None` means the region is healthy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -27,6 +38,9 @@ pub enum Fault {
     Reset,
     /// Answer 200 with a streamed JSON-ish body of exactly this many bytes.
     LargeBody(u64),
+    /// Each request independently fails with this probability; a noise layer
+    /// that combines with the other faults (see the module doc).
+    Flaky(FlakyRate),
 }
 
 /// Why a fault could not be parsed or applied.
@@ -38,9 +52,19 @@ pub enum FaultError {
     /// The text names no known fault.
     #[error(
         "unknown fault {0:?} (expected none, reject_numeric_identifier, require_traits_key, \
-         status_500, latency_ms:<N>, hang, reset or large_body:<bytes>)"
+         status_500, latency_ms:<N>, hang, reset, large_body:<bytes> or flaky:<percent>, \
+         optionally as flaky:<percent>+<fault>)"
     )]
     UnknownFault(String),
+    /// `flaky:` was given something other than a percent from 0 to 100.
+    #[error("fault flaky needs {0}")]
+    BadPercent(#[from] BadPercent),
+    /// A combination other than one `flaky:<percent>` plus one other fault.
+    #[error(
+        "cannot combine {0:?}: a region takes one flaky:<percent> plus at most one other \
+         fault (not none), e.g. flaky:5+require_traits_key"
+    )]
+    BadCombination(String),
     /// A parameterised fault was given something other than a whole number.
     #[error("fault {name} needs a whole number after the colon, got {input:?}")]
     BadNumber {
@@ -78,6 +102,8 @@ impl FromStr for Fault {
             ("reset", None) => Ok(Fault::Reset),
             ("latency_ms", _) => number("latency_ms").map(Fault::LatencyMs),
             ("large_body", _) => number("large_body").map(Fault::LargeBody),
+            ("flaky", Some(percent)) => Ok(Fault::Flaky(percent.parse()?)),
+            ("flaky", None) => Err(BadPercent(String::new()).into()),
             _ => Err(FaultError::UnknownFault(text.to_string())),
         }
     }
@@ -94,6 +120,87 @@ impl fmt::Display for Fault {
             Fault::Hang => f.write_str("hang"),
             Fault::Reset => f.write_str("reset"),
             Fault::LargeBody(bytes) => write!(f, "large_body:{bytes}"),
+            Fault::Flaky(rate) => write!(f, "flaky:{rate}"),
+        }
+    }
+}
+
+/// Everything wrong with one region: a flaky rate and one behaviour fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct RegionFaults {
+    /// The chance that a request fails before the behaviour fault applies.
+    pub flaky: FlakyRate,
+    /// The behaviour fault; never `Fault::Flaky`.
+    pub fault: Fault,
+}
+
+impl RegionFaults {
+    /// Applies a change to this region's layers.
+    pub(crate) fn apply(&mut self, change: FaultChange) {
+        if let Some(flaky) = change.flaky {
+            self.flaky = flaky;
+        }
+        if let Some(fault) = change.fault {
+            self.fault = fault;
+        }
+    }
+}
+
+impl fmt::Display for RegionFaults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.flaky.is_zero(), self.fault) {
+            (true, fault) => write!(f, "{fault}"),
+            (false, Fault::None) => write!(f, "flaky:{}", self.flaky),
+            (false, fault) => write!(f, "flaky:{}+{fault}", self.flaky),
+        }
+    }
+}
+
+/// Which layers a fault setting changes; `None` leaves that layer as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct FaultChange {
+    pub(crate) flaky: Option<FlakyRate>,
+    pub(crate) fault: Option<Fault>,
+}
+
+impl From<Fault> for FaultChange {
+    /// `flaky:P` sets the rate, `none` clears both layers, any other fault sets the behaviour.
+    fn from(fault: Fault) -> Self {
+        match fault {
+            Fault::Flaky(rate) => FaultChange {
+                flaky: Some(rate),
+                fault: None,
+            },
+            Fault::None => FaultChange {
+                flaky: Some(FlakyRate::ZERO),
+                fault: Some(Fault::None),
+            },
+            other => FaultChange {
+                flaky: None,
+                fault: Some(other),
+            },
+        }
+    }
+}
+
+impl FromStr for FaultChange {
+    type Err = FaultError;
+
+    /// One fault, or `flaky:<percent>+<fault>` (either order) setting both layers.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let Some((a, b)) = s.split_once('+') else {
+            return Ok(s.parse::<Fault>()?.into());
+        };
+        let combo = || FaultError::BadCombination(s.trim().to_string());
+        match (a.parse::<Fault>()?, b.parse::<Fault>()?) {
+            (Fault::Flaky(_), Fault::Flaky(_) | Fault::None) | (Fault::None, Fault::Flaky(_)) => {
+                Err(combo())
+            }
+            (Fault::Flaky(rate), fault) | (fault, Fault::Flaky(rate)) => Ok(FaultChange {
+                flaky: Some(rate),
+                fault: Some(fault),
+            }),
+            _ => Err(combo()),
         }
     }
 }
@@ -102,7 +209,7 @@ impl fmt::Display for Fault {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FaultRequest {
     pub(crate) region: Option<String>,
-    pub(crate) fault: Fault,
+    pub(crate) change: FaultChange,
 }
 
 /// Parses `{"region": "<id>" | "*", "fault": "<text>"}`; the error is a message for a 400.
@@ -120,16 +227,16 @@ pub(crate) fn parse_fault_request(body: &[u8]) -> Result<FaultRequest, String> {
         Some(_) => return Err("\"region\" must be a region id or \"*\"".into()),
         None => return Err("\"region\" is required (a region id or \"*\")".into()),
     };
-    let fault = match obj.get("fault") {
-        Some(Value::String(f)) => f.parse::<Fault>().map_err(|e| e.to_string())?,
+    let change = match obj.get("fault") {
+        Some(Value::String(f)) => f.parse::<FaultChange>().map_err(|e| e.to_string())?,
         Some(_) => return Err("\"fault\" must be a string such as \"status_500\"".into()),
         None => return Err("\"fault\" is required".into()),
     };
-    Ok(FaultRequest { region, fault })
+    Ok(FaultRequest { region, change })
 }
 
 /// The `{"faults": {...}}` document served by `GET /__faults`.
-pub(crate) fn faults_json(faults: &BTreeMap<String, Fault>) -> Value {
+pub(crate) fn faults_json(faults: &BTreeMap<String, RegionFaults>) -> Value {
     let map: Map<String, Value> = faults
         .iter()
         .map(|(region, fault)| (region.clone(), Value::String(fault.to_string())))
@@ -152,6 +259,7 @@ mod tests {
             Fault::Hang,
             Fault::Reset,
             Fault::LargeBody(52_428_800),
+            Fault::Flaky(FlakyRate::from_ppm(5_000).unwrap_or_default()),
         ];
         for fault in all {
             assert_eq!(fault.to_string().parse::<Fault>()?, fault);
@@ -187,12 +295,87 @@ mod tests {
             ok,
             Ok(FaultRequest {
                 region: None,
-                fault: Fault::Hang
+                change: Fault::Hang.into()
             })
         );
         assert!(parse_fault_request(b"not json").is_err());
         assert!(parse_fault_request(br#"["hang"]"#).is_err());
         assert!(parse_fault_request(br#"{"fault":"hang"}"#).is_err());
         assert!(parse_fault_request(br#"{"region":"eu","fault":"boom"}"#).is_err());
+    }
+}
+
+#[cfg(test)]
+mod flaky_tests {
+    use super::*;
+
+    fn rate(percent: &str) -> FlakyRate {
+        percent.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn flaky_combines_with_one_behaviour_fault() -> Result<(), FaultError> {
+        let mut region = RegionFaults::default();
+        region.apply("flaky:5".parse()?);
+        assert_eq!(region.to_string(), "flaky:5");
+        region.apply("require_traits_key".parse()?);
+        assert_eq!(
+            region,
+            RegionFaults {
+                flaky: rate("5"),
+                fault: Fault::RequireTraitsKey
+            }
+        );
+        assert_eq!(region.to_string(), "flaky:5+require_traits_key");
+        region.apply("flaky:0.5".parse()?);
+        assert_eq!(region.to_string(), "flaky:0.5+require_traits_key");
+        region.apply("flaky:0".parse()?);
+        assert_eq!(region.to_string(), "require_traits_key");
+        region.apply("hang+flaky:20".parse()?);
+        assert_eq!(region.to_string(), "flaky:20+hang");
+        // The shown text sets exactly that state again.
+        let mut again = RegionFaults::default();
+        again.apply(region.to_string().parse()?);
+        assert_eq!(again, region);
+        region.apply("none".parse()?);
+        assert_eq!(region, RegionFaults::default());
+        assert_eq!(region.to_string(), "none");
+        Ok(())
+    }
+
+    #[test]
+    fn bad_flaky_values_and_combinations_are_refused() {
+        for text in [
+            "flaky",
+            "flaky:",
+            "flaky:-1",
+            "flaky:101",
+            "flaky:abc",
+            "flaky:1e1",
+        ] {
+            assert!(
+                matches!(text.parse::<FaultChange>(), Err(FaultError::BadPercent(_))),
+                "{text}"
+            );
+        }
+        for text in [
+            "flaky:5+flaky:3",
+            "flaky:5+none",
+            "none+flaky:5",
+            "hang+reset",
+        ] {
+            assert!(
+                matches!(
+                    text.parse::<FaultChange>(),
+                    Err(FaultError::BadCombination(_))
+                ),
+                "{text}"
+            );
+        }
+        let message = parse_fault_request(br#"{"region":"*","fault":"flaky:150"}"#);
+        assert!(
+            message.as_ref().is_err_and(|m| m.contains("0 to 100")),
+            "{message:?}"
+        );
     }
 }

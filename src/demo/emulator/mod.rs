@@ -9,6 +9,7 @@ mod body;
 mod conn;
 mod faults;
 mod fixtures;
+mod flaky;
 mod identity;
 mod log;
 mod router;
@@ -24,11 +25,15 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use faults::{Fault, FaultError};
+pub use faults::{Fault, FaultError, RegionFaults};
+pub use flaky::{FlakyFailure, FlakyRate};
 pub use log::RecordedRequest;
 
 /// One emulated region: its path prefix and the latency it adds to every answer.
@@ -76,7 +81,9 @@ pub(crate) struct State {
     regions: BTreeMap<String, Duration>,
     environment_keys: Vec<String>,
     server_keys: Vec<String>,
-    faults: Mutex<BTreeMap<String, Fault>>,
+    faults: Mutex<BTreeMap<String, RegionFaults>>,
+    /// Draws `flaky` failures; seeded from entropy unless `Emulator::seed_random` is called.
+    rng: Mutex<StdRng>,
     log: log::RequestLog,
 }
 
@@ -87,42 +94,64 @@ impl State {
             .into_iter()
             .map(|r| (r.id, r.latency))
             .collect();
-        let faults = regions.keys().map(|id| (id.clone(), Fault::None)).collect();
+        let faults = regions
+            .keys()
+            .map(|id| (id.clone(), RegionFaults::default()))
+            .collect();
         Self {
             regions,
             environment_keys: config.environment_keys,
             server_keys: config.server_keys,
             faults: Mutex::new(faults),
+            rng: Mutex::new(StdRng::from_entropy()),
             log: log::RequestLog::default(),
         }
     }
 
-    fn lock_faults(&self) -> MutexGuard<'_, BTreeMap<String, Fault>> {
+    fn lock_faults(&self) -> MutexGuard<'_, BTreeMap<String, RegionFaults>> {
         // The map is always whole between statements, so a poisoned lock is still usable.
         self.faults.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The fault currently set for a region (`Fault::None` if unknown).
-    fn fault(&self, region: &str) -> Fault {
+    /// The faults currently set for a region (healthy if unknown).
+    fn fault(&self, region: &str) -> RegionFaults {
         self.lock_faults().get(region).copied().unwrap_or_default()
     }
 
-    /// Every region's fault.
-    fn faults_snapshot(&self) -> BTreeMap<String, Fault> {
+    /// Every region's faults.
+    fn faults_snapshot(&self) -> BTreeMap<String, RegionFaults> {
         self.lock_faults().clone()
     }
 
-    /// Sets one region's fault, or every region's with `None`.
-    fn set_fault(&self, region: Option<&str>, fault: Fault) -> Result<(), FaultError> {
+    /// Draws whether one request of a region with this rate fails, and how.
+    fn draw_flaky(&self, rate: FlakyRate) -> Option<FlakyFailure> {
+        if rate.is_zero() {
+            return None;
+        }
+        // The generator is always whole between draws, so a poisoned lock is still usable.
+        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        rate.draw(&mut *rng)
+    }
+
+    /// Changes one region's faults, or every region's with `None`.
+    fn set_fault(
+        &self,
+        region: Option<&str>,
+        change: faults::FaultChange,
+    ) -> Result<(), FaultError> {
         let mut faults = self.lock_faults();
         match region {
-            None => faults.values_mut().for_each(|f| *f = fault),
+            None => faults.values_mut().for_each(|f| f.apply(change)),
             Some(id) => match faults.get_mut(id) {
-                Some(f) => *f = fault,
+                Some(f) => f.apply(change),
                 None => return Err(FaultError::UnknownRegion(id.to_string())),
             },
         }
-        tracing::info!(region = region.unwrap_or("*"), %fault, "emulator: fault set");
+        tracing::info!(
+            region = region.unwrap_or("*"),
+            ?change,
+            "emulator: fault set"
+        );
         Ok(())
     }
 }
@@ -170,13 +199,27 @@ impl Emulator {
     }
 
     /// Sets a region's fault (`None` = every region); an unknown region is an error.
+    /// `Fault::Flaky` sets only the noise rate, `Fault::None` clears both layers,
+    /// any other fault replaces only the behaviour fault.
     pub fn set_fault(&self, region: Option<&str>, fault: Fault) -> Result<(), FaultError> {
-        self.state.set_fault(region, fault)
+        self.state.set_fault(region, fault.into())
     }
 
-    /// Every region's current fault.
+    /// Every region's current behaviour fault (its flaky rate is in `region_faults`).
     pub fn faults(&self) -> BTreeMap<String, Fault> {
+        let all = self.state.faults_snapshot();
+        all.into_iter().map(|(id, f)| (id, f.fault)).collect()
+    }
+
+    /// Every region's flaky rate and behaviour fault.
+    pub fn region_faults(&self) -> BTreeMap<String, RegionFaults> {
         self.state.faults_snapshot()
+    }
+
+    /// Reseeds the generator behind `flaky` so a run's failures can be replayed.
+    pub fn seed_random(&self, seed: u64) {
+        let mut rng = self.state.rng.lock().unwrap_or_else(|e| e.into_inner());
+        *rng = StdRng::seed_from_u64(seed);
     }
 
     /// The recorded requests (at most the last 1000), newest last.

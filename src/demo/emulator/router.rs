@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use super::body::{self, EmuBody};
 use super::conn::ConnControl;
 use super::faults::{faults_json, parse_fault_request, Fault};
+use super::flaky::FlakyFailure;
 use super::log::RecordedRequest;
 use super::{api, State};
 
@@ -84,12 +85,26 @@ pub(crate) async fn handle(
         return json_404("Not found.");
     };
 
-    let fault = state.fault(&region_id);
+    let faults = state.fault(&region_id);
+    let fault = faults.fault;
     let extra = match fault {
         Fault::LatencyMs(ms) => std::time::Duration::from_millis(ms),
         _ => std::time::Duration::ZERO,
     };
     tokio::time::sleep(latency + extra).await;
+    match state.draw_flaky(faults.flaky) {
+        Some(FlakyFailure::Reset) => {
+            control.reset();
+            std::future::pending::<()>().await;
+        }
+        Some(FlakyFailure::Status503) => {
+            return body::json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({ "detail": "Service temporarily unavailable, try again later." }),
+            );
+        }
+        None => {}
+    }
     match fault {
         Fault::Hang => {
             // The connection task drops this future on client close or shutdown.
@@ -176,7 +191,7 @@ fn faults_endpoint(state: &State, method: &Method, body: &Bytes) -> Response<Emu
     let applied = parse_fault_request(body)
         .and_then(|req| {
             state
-                .set_fault(req.region.as_deref(), req.fault)
+                .set_fault(req.region.as_deref(), req.change)
                 .map_err(|e| e.to_string())
         })
         .map(|()| faults_json(&state.faults_snapshot()));

@@ -1,5 +1,6 @@
 //! Tests of fault injection and shutdown over real sockets.
 
+use std::error::Error;
 use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
@@ -238,5 +239,86 @@ async fn shutdown_is_prompt_with_idle_keep_alive_connections() -> TestResult {
     let started = Instant::now();
     emu.shutdown().await;
     assert!(started.elapsed() < Duration::from_millis(900));
+    Ok(())
+}
+
+/// What one request saw: an HTTP status, or `None` for a connection reset.
+async fn outcome(addr: std::net::SocketAddr, target: &str) -> Result<Option<u16>, Box<dyn Error>> {
+    match send(addr, "GET", target, &AUTH, b"").await {
+        Ok(reply) => Ok(Some(reply.status)),
+        Err(e) => match e.downcast_ref::<std::io::Error>() {
+            Some(io) if io.kind() == ErrorKind::ConnectionReset => Ok(None),
+            _ => Err(e),
+        },
+    }
+}
+
+#[tokio::test]
+async fn flaky_fails_some_requests_with_503_or_reset_and_combines_per_region() -> TestResult {
+    let emu = start(&["eu", "us"]).await?;
+    let addr = emu.addr();
+    emu.seed_random(10);
+    let set = |body: &'static str| send(addr, "POST", "/__faults", &[], body.as_bytes());
+    assert_eq!(
+        set(r#"{"region":"*","fault":"flaky:50"}"#).await?.status,
+        200
+    );
+    let reply = set(r#"{"region":"eu","fault":"require_traits_key"}"#).await?;
+    assert_eq!(
+        reply.json()?,
+        json!({"faults": {"eu": "flaky:50+require_traits_key", "us": "flaky:50"}})
+    );
+    for bad in [
+        "flaky:-1",
+        "flaky:100.5",
+        "flaky:lots",
+        "flaky:5+flaky:6",
+        "hang+reset",
+    ] {
+        let body = json!({"region": "*", "fault": bad}).to_string();
+        let reply = send(addr, "POST", "/__faults", &[], body.as_bytes()).await?;
+        assert_eq!(reply.status, 400, "{bad}");
+        let message = reply.json()?["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(message.contains("flaky"), "{bad}: {message}");
+    }
+
+    let (mut ok, mut unavailable, mut resets) = (0, 0, 0);
+    for _ in 0..90 {
+        match outcome(addr, "/us/api/v1/flags/").await? {
+            Some(200) => ok += 1,
+            Some(503) => unavailable += 1,
+            None => resets += 1,
+            Some(other) => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(
+        ok > 20 && unavailable > 10 && resets > 3,
+        "{ok} {unavailable} {resets}"
+    );
+
+    // In eu the requests the noise lets through meet the behaviour fault.
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..30 {
+        let body = json!({"identifier": "a"});
+        match post_json(addr, IDENTITIES, &body).await {
+            Ok(reply) => seen.insert(reply.status),
+            Err(_) => seen.insert(0),
+        };
+    }
+    assert!(seen.contains(&400) && seen.contains(&503), "{seen:?}");
+    assert!(!seen.contains(&200), "{seen:?}");
+
+    emu.set_fault(Some("eu"), Fault::None)?;
+    assert_eq!(
+        emu.region_faults().get("eu"),
+        Some(&super::RegionFaults::default())
+    );
+    assert_eq!(emu.faults().get("us"), Some(&Fault::None));
+    for _ in 0..20 {
+        assert_eq!(outcome(addr, FLAGS).await?, Some(200));
+    }
     Ok(())
 }
