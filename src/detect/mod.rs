@@ -4,6 +4,8 @@
 
 pub mod signal;
 pub mod state;
+#[cfg(test)]
+mod tests_sim;
 
 use crate::domain::{ComponentStatus, RunOutcome, Timestamp};
 pub use crate::domain::{Health, ProbeHealth};
