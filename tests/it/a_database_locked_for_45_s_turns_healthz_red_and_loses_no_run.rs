@@ -7,8 +7,6 @@ use crate::support::daemon::Daemon;
 use crate::support::lock::WriteLock;
 use crate::support::{config::TestConfig, emulator, REGIONS};
 use serde_json::Value;
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::ConnectOptions;
 use std::time::{Duration, Instant};
 
 async fn healthz(client: &reqwest::Client, d: &Daemon) -> (u16, Value) {
@@ -81,12 +79,7 @@ async fn a_45_second_write_lock_turns_healthz_red_and_every_run_is_stored_after_
     assert!(status.success(), "exit: {status}");
 
     let sent = emu.request_count();
-    let mut conn = SqliteConnectOptions::new()
-        .filename(&db)
-        .read_only(true)
-        .connect()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut conn = crate::support::store::read_only(&db).await;
     let stored: i64 = sqlx::query_scalar("select count(*) from run")
         .fetch_one(&mut conn)
         .await

@@ -147,12 +147,7 @@ async fn three_thousand_jobs_store_every_window_and_flush_rollups_twice_in_150_s
         "rollups flushed at {marks:?} (time since start, watermark); expected ~60 s and ~120 s"
     );
     // One statement, one snapshot: a flush between separate reads would make them disagree.
-    let mut conn = SqliteConnectOptions::new()
-        .filename(&db)
-        .read_only(true)
-        .connect()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut conn = crate::support::store::read_only(&db).await;
     let row = sqlx::query(
         "select (select count(*) from run where run_id <= (select last_run_id from rollup_watermark)),
                 (select coalesce(sum(runs), 0) from probe_rollup where bucket = 'hour'),

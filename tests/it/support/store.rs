@@ -47,3 +47,15 @@ pub async fn seed_subscribers(
             .unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+/// A read-only connection to the SQLite file at `db`, as another program on the machine would
+/// open it while the daemon runs (WAL lets it read beside the writer).
+pub async fn read_only(db: &std::path::Path) -> sqlx::SqliteConnection {
+    use sqlx::ConnectOptions;
+    sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(db)
+        .read_only(true)
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("opening {} read-only: {e}", db.display()))
+}
