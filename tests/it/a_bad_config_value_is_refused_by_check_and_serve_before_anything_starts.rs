@@ -105,6 +105,16 @@ fn cases() -> Vec<Case> {
             "resolve_after_quiet = ",
             "detect.resolve_after_quiet: at most 30d, got \"300000000000y\"",
         ),
+        case(
+            "[detect]\nconfirm_retries = 9\n",
+            "confirm_retries = ",
+            "detect.confirm_retries: at most 5, got 9",
+        ),
+        case(
+            "[detect]\nconfirm_delay = \"1m\"\n",
+            "confirm_delay = ",
+            "detect.confirm_delay: at most 10s, got \"1m\"",
+        ),
     ]
 }
 
