@@ -186,7 +186,7 @@ async fn the_same_values_within_bounds_pass_check() {
     let good = format!(
         "[alerts]\non_call = [\"ops.team@example.com\"]\n\n[smtp]\n\
          url = \"smtp://ops:pw@mail.example.com:587?tls=required\"\n{FROM_OK}\n\
-         [storage]\nretention = \"3650d\"\n\n[detect]\nresolve_after_quiet = \"30d\"\n\n{}\n{}",
+         [storage]\nretention = \"3650d\"\n\n[detect]\nresolve_after_quiet = \"30d\"\nconfirm_retries = 5\nconfirm_delay = \"10s\"\n\n{}\n{}",
         probe_with("every = \"7d\"\ntimeout = \"5m\"\nexpect = { degraded_after = \"5m\" }"),
         probe_with("cron = \"0 0 9 * * Mon-Fri\"").replace("id = \"p\"", "id = \"q\""),
     );

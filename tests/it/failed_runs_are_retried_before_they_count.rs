@@ -5,6 +5,7 @@
 //! are stored failed with `attempts` = 1 + `detect.confirm_retries` and the first failure's
 //! evidence (status and excerpt of the run's first request).
 
+use crate::support::binary;
 use crate::support::config::ADMIN_TOKEN;
 use crate::support::daemon::Daemon;
 use axum::extract::State;
@@ -137,4 +138,25 @@ async fn a_target_failing_every_other_request_opens_nothing_and_a_dead_one_opens
     let opened = incidents_of(&daemon, "core-api").await;
     assert_eq!(opened.len(), 1, "{opened:#?}\n{}", daemon.log());
     assert!(daemon.terminate().success());
+}
+
+/// A deploy gate must not fail on one dropped request, nor hide that one was dropped.
+#[tokio::test]
+async fn mimic_check_confirms_the_same_way_and_says_when_a_run_needed_a_retry() {
+    let addr = target().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = config(dir.path(), addr);
+    let path = path.to_string_lossy();
+    let ok = binary::run(&["check", "--config", &path, "--probe", "flaky-flags"]).await;
+    let out = binary::stdout(&ok);
+    assert_eq!(ok.status.code(), Some(0), "{out}{}", binary::stderr(&ok));
+    assert!(out.contains("passed on attempt 2"), "{out}");
+    assert!(
+        out.contains("1 runs, 1 passed, 0 failed (1 passed only on a confirmation retry)"),
+        "{out}"
+    );
+    let bad = binary::run(&["check", "--config", &path, "--probe", "down-flags"]).await;
+    let out = binary::stdout(&bad);
+    assert_eq!(bad.status.code(), Some(1), "{out}{}", binary::stderr(&bad));
+    assert!(out.contains("(failed all 3 attempts)"), "{out}");
 }
