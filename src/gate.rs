@@ -31,6 +31,8 @@ pub struct CheckRow {
     pub latency_ms: u64,
     /// Human explanation.
     pub message: String,
+    /// Requests the run took: more than 1 when a failure was retried (`detect.confirm_retries`).
+    pub attempts: u32,
 }
 
 /// Runs every job once, all concurrently; rows come back in job order.
@@ -45,10 +47,22 @@ pub async fn run_jobs_once(client: &reqwest::Client, jobs: &[Job]) -> Vec<CheckR
             outcome: rec.outcome,
             status: rec.status,
             latency_ms: (rec.latency_us / 1000) as u64,
-            message: rec.message,
+            message: retried(rec.message, rec.outcome.passed(), rec.attempts),
+            attempts: rec.attempts,
         }
     });
     futures::future::join_all(runs).await
+}
+
+/// The message of a run, saying when it needed a confirmation retry (a deploy gate must not
+/// fail on one dropped packet, and must not hide that one was dropped either).
+fn retried(message: String, passed: bool, attempts: u32) -> String {
+    match (attempts, passed) {
+        (1, _) => message,
+        (n, true) if message.is_empty() => format!("passed on attempt {n}"),
+        (n, true) => format!("{message} (passed on attempt {n})"),
+        (n, false) => format!("{message} (failed all {n} attempts)"),
+    }
 }
 
 /// Renders rows as an aligned text table.

@@ -101,8 +101,18 @@ pub(super) async fn check(args: CheckArgs) -> ExitCode {
         Format::Table => {
             print!("{}", gate::check_table(&rows));
             let failed = rows.iter().filter(|r| !r.outcome.passed()).count();
+            let retried = rows
+                .iter()
+                .filter(|r| r.outcome.passed() && r.attempts > 1)
+                .count();
+            // Said only when it happened, so a clean run's summary stays one short line.
+            let note = if retried > 0 {
+                format!(" ({retried} passed only on a confirmation retry)")
+            } else {
+                String::new()
+            };
             println!(
-                "{} runs, {} passed, {failed} failed",
+                "{} runs, {} passed, {failed} failed{note}",
                 rows.len(),
                 rows.len() - failed
             );

@@ -20,6 +20,12 @@ pub const FAILURES_TO_OPEN: u32 = 3;
 pub const SUCCESSES_TO_RECOVER: u32 = 3;
 /// `detect.resolve_after_quiet`
 pub const RESOLVE_AFTER_QUIET: Duration = Duration::from_secs(600);
+/// `detect.confirm_retries`
+pub const CONFIRM_RETRIES: u32 = 1;
+/// `detect.confirm_retries`: the most accepted (each retry holds a probe slot for a delay).
+pub const CONFIRM_RETRIES_MAX: u32 = 5;
+/// `detect.confirm_delay`
+pub const CONFIRM_DELAY: Duration = Duration::from_millis(250);
 /// `storage.retention`
 pub const RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
 
@@ -69,6 +75,11 @@ pub const DEGRADED_AFTER_RANGE: Range = Range {
 pub const RESOLVE_AFTER_QUIET_RANGE: Range = Range {
     min: ZERO,
     max: limit(Duration::from_secs(30 * DAY), "30d"),
+};
+/// `detect.confirm_delay`: a retry later than 10 s is the next run, not a confirmation.
+pub const CONFIRM_DELAY_RANGE: Range = Range {
+    min: ZERO,
+    max: limit(Duration::from_secs(10), "10s"),
 };
 /// `storage.retention`: at least an hour of raw runs for detection and the admin API, at most
 /// ten years (times are millisecond integers; the bound keeps cutoffs far from wrapping).

@@ -139,6 +139,10 @@ pub struct Detect {
     pub successes_to_recover: u32,
     /// Quiet period before resolving; zero means never.
     pub resolve_after_quiet: Duration,
+    /// Retries of a failed run before it counts (0 = none).
+    pub confirm_retries: u32,
+    /// Wait before each confirmation retry.
+    pub confirm_delay: Duration,
 }
 
 /// `[alerts]`

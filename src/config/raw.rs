@@ -142,6 +142,10 @@ pub struct RawDetect {
     pub successes_to_recover: Option<u32>,
     /// Quiet time before `monitoring` becomes `resolved` (`0s` = never).
     pub resolve_after_quiet: Option<String>,
+    /// Retries of a failed run, from the same region, before it counts as failed.
+    pub confirm_retries: Option<u32>,
+    /// Wait before each confirmation retry.
+    pub confirm_delay: Option<String>,
 }
 
 /// `[alerts]`

@@ -30,4 +30,6 @@ pub struct RunRecord {
     pub message: String,
     /// At most 2 KiB of the body.
     pub excerpt: String,
+    /// Requests made for this run: 1, plus the confirmation retries a failure needed.
+    pub attempts: u32,
 }

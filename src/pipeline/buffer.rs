@@ -92,6 +92,7 @@ mod tests {
             outcome: RunOutcome::Ok,
             message: String::new(),
             excerpt: String::new(),
+            attempts: 1,
         }
     }
 

@@ -236,6 +236,7 @@ mod tests {
             outcome,
             message: String::new(),
             excerpt: String::new(),
+            attempts: 1,
         }
     }
 

@@ -5,9 +5,10 @@ use super::scheduler::Due;
 use crate::config::Config;
 use crate::domain::{ComponentId, ProbeId, RegionId, RunRecord, ShapeId, Timestamp};
 use crate::probe::assert::Expectation;
+use crate::probe::confirm::{execute_confirmed, Confirm};
 use crate::probe::render::{render, RenderError};
 use crate::probe::request::Prepared;
-use crate::probe::runner::{execute_prepared, Limits};
+use crate::probe::runner::Limits;
 use crate::probe::vars::merge_vars;
 use crate::probe::RenderedRequest;
 use crate::schedule::ScheduleSpec;
@@ -41,6 +42,8 @@ pub struct Job {
     pub limits: Limits,
     /// When it runs.
     pub schedule: ScheduleSpec,
+    /// How a failed run is confirmed (`detect.confirm_retries`, `detect.confirm_delay`).
+    pub confirm: Confirm,
 }
 
 /// Why jobs could not be built (config validation renders every job first, so this is rare).
@@ -58,6 +61,10 @@ pub struct JobError {
 /// Builds every probe × region job of the config, in config order.
 pub fn build_jobs(config: &Config) -> Result<Vec<Job>, JobError> {
     let mut jobs = Vec::new();
+    let confirm = Confirm {
+        retries: config.detect.confirm_retries,
+        delay: config.detect.confirm_delay,
+    };
     for p in &config.probes {
         let shape = config.catalog.get(&p.shape);
         let expect = Arc::new(p.expect.clone());
@@ -91,19 +98,23 @@ pub fn build_jobs(config: &Config) -> Result<Vec<Job>, JobError> {
                     body_cap: p.body_cap,
                 },
                 schedule: p.schedule.clone(),
+                confirm,
             });
         }
     }
     Ok(jobs)
 }
 
-/// Runs a job once and returns its record; lateness is measured when the run really starts.
+/// Runs a job once (with its confirmation retries when it fails) and returns its record;
+/// lateness is the first attempt's, measured when the run really starts.
 #[tracing::instrument(level = "debug", skip_all, fields(probe = %job.probe, region = %job.region))]
 pub async fn run_job(client: &reqwest::Client, job: &Job, due: Due) -> RunRecord {
     let lateness = Instant::now().saturating_duration_since(due.due);
     let started_at = Timestamp::from_millis(due.due_wall.as_millis() + lateness.as_millis() as i64);
-    let exec = execute_prepared(client, &job.prepared, &job.expect, job.limits).await;
-    tracing::debug!(outcome = %exec.outcome, status = ?exec.status, "run finished");
+    let confirmed =
+        execute_confirmed(client, &job.prepared, &job.expect, job.limits, job.confirm).await;
+    let exec = confirmed.exec;
+    tracing::debug!(outcome = %exec.outcome, status = ?exec.status, attempts = confirmed.attempts, "run finished");
     RunRecord {
         probe: job.probe.clone(),
         component: job.component.clone(),
@@ -117,6 +128,7 @@ pub async fn run_job(client: &reqwest::Client, job: &Job, due: Due) -> RunRecord
         outcome: exec.outcome,
         message: exec.message,
         excerpt: exec.excerpt,
+        attempts: confirmed.attempts,
     }
 }
 

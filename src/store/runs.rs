@@ -15,14 +15,14 @@ pub async fn insert_runs(conn: &mut SqliteConnection, runs: &[RunRecord]) -> Res
 }
 
 /// Values bound per `run` row.
-const RUN_BINDS: usize = 13;
+const RUN_BINDS: usize = 14;
 
 /// One statement's worth of [`insert_runs`].
 async fn insert_run_rows(conn: &mut SqliteConnection, runs: &[RunRecord]) -> Result<(), Error> {
     let now = Timestamp::now().as_millis();
     let mut q = QueryBuilder::<Sqlite>::new(
         "insert into run (probe_id, component_id, region_id, shape_id, due_at, started_at, \
-         lateness_us, latency_us, status_code, outcome, message, excerpt, created_at) ",
+         lateness_us, latency_us, status_code, outcome, message, excerpt, attempts, created_at) ",
     );
     q.push_values(runs, |mut row, r| {
         row.push_bind(r.probe.as_str())
@@ -37,6 +37,7 @@ async fn insert_run_rows(conn: &mut SqliteConnection, runs: &[RunRecord]) -> Res
             .push_bind(r.outcome.as_str())
             .push_bind(r.message.as_str())
             .push_bind(r.excerpt.as_str())
+            .push_bind(i64::from(r.attempts))
             .push_bind(now);
     });
     q.build().execute(&mut *conn).await?;
@@ -67,6 +68,7 @@ struct RunRow {
     outcome: RunOutcome,
     message: String,
     excerpt: String,
+    attempts: i64,
 }
 
 impl From<RunRow> for RunRecord {
@@ -84,6 +86,8 @@ impl From<RunRow> for RunRecord {
             outcome: r.outcome,
             message: r.message,
             excerpt: r.excerpt,
+            // The column's CHECK keeps it at least 1; a value past u32 cannot be written by mimic.
+            attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
         }
     }
 }
@@ -100,7 +104,7 @@ pub async fn recent_runs_of(
         r#"select probe_id as "probe_id: ProbeId", component_id as "component_id: ComponentId",
                   region_id as "region_id: RegionId", shape_id as "shape_id: ShapeId",
                   due_at, started_at, lateness_us, latency_us, status_code,
-                  outcome as "outcome: RunOutcome", message, excerpt
+                  outcome as "outcome: RunOutcome", message, excerpt, attempts
            from run where probe_id = ?1 and (?2 is null or region_id = ?2)
            order by started_at desc, run_id desc limit ?3"#,
         probe,
@@ -122,7 +126,7 @@ pub async fn runs_after(
         r#"select probe_id as "probe_id: ProbeId", component_id as "component_id: ComponentId",
                   region_id as "region_id: RegionId", shape_id as "shape_id: ShapeId",
                   due_at, started_at, lateness_us, latency_us, status_code,
-                  outcome as "outcome: RunOutcome", message, excerpt
+                  outcome as "outcome: RunOutcome", message, excerpt, attempts
            from run where run_id > ? order by run_id"#,
         after_run_id
     )

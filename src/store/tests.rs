@@ -35,6 +35,7 @@ fn run(i: usize) -> RunRecord {
         outcome: RunOutcome::Ok,
         message: String::new(),
         excerpt: String::new(),
+        attempts: 1,
     }
 }
 

@@ -105,6 +105,16 @@ fn cases() -> Vec<Case> {
             "resolve_after_quiet = ",
             "detect.resolve_after_quiet: at most 30d, got \"300000000000y\"",
         ),
+        case(
+            "[detect]\nconfirm_retries = 9\n",
+            "confirm_retries = ",
+            "detect.confirm_retries: at most 5, got 9",
+        ),
+        case(
+            "[detect]\nconfirm_delay = \"1m\"\n",
+            "confirm_delay = ",
+            "detect.confirm_delay: at most 10s, got \"1m\"",
+        ),
     ]
 }
 
@@ -176,7 +186,7 @@ async fn the_same_values_within_bounds_pass_check() {
     let good = format!(
         "[alerts]\non_call = [\"ops.team@example.com\"]\n\n[smtp]\n\
          url = \"smtp://ops:pw@mail.example.com:587?tls=required\"\n{FROM_OK}\n\
-         [storage]\nretention = \"3650d\"\n\n[detect]\nresolve_after_quiet = \"30d\"\n\n{}\n{}",
+         [storage]\nretention = \"3650d\"\n\n[detect]\nresolve_after_quiet = \"30d\"\nconfirm_retries = 5\nconfirm_delay = \"10s\"\n\n{}\n{}",
         probe_with("every = \"7d\"\ntimeout = \"5m\"\nexpect = { degraded_after = \"5m\" }"),
         probe_with("cron = \"0 0 9 * * Mon-Fri\"").replace("id = \"p\"", "id = \"q\""),
     );

@@ -23,6 +23,7 @@ fn run(i: i64, outcome: RunOutcome) -> RunRecord {
         outcome,
         message: String::new(),
         excerpt: String::new(),
+        attempts: 1,
     }
 }
 

@@ -30,6 +30,7 @@ fn run(probe: &str, region: &str, at_ms: i64, outcome: RunOutcome) -> RunRecord 
             "HTTP 400, expected 200".into()
         },
         excerpt: String::new(),
+        attempts: 1,
     }
 }
 

@@ -30,6 +30,7 @@ async fn every_outcome_is_stored_and_read_back() {
             } else {
                 "{\"traits\":[\"required\"]}".into()
             },
+            attempts: 1 + (i % 3) as u32,
         })
         .collect();
     let mut conn = store
@@ -54,4 +55,11 @@ async fn every_outcome_is_stored_and_read_back() {
         .execute(&mut *conn)
         .await;
     assert!(bad.is_err(), "the CHECK must refuse an unknown outcome");
+    let zero = sqlx::query("insert into run (probe_id, component_id, region_id, shape_id, due_at, started_at, lateness_us, latency_us, outcome, message, excerpt, attempts, created_at) values ('p','c','r','s',0,0,0,0,'ok','','',0,0)")
+        .execute(&mut *conn)
+        .await;
+    assert!(
+        zero.is_err(),
+        "the CHECK must refuse a run of zero attempts"
+    );
 }

@@ -29,6 +29,7 @@ fn run(i: i64) -> RunRecord {
         outcome: RunOutcome::Ok,
         message: String::new(),
         excerpt: String::new(),
+        attempts: 1,
     }
 }
 

@@ -46,6 +46,7 @@ async fn old_runs_are_pruned_while_their_history_stays_on_the_page() {
             outcome: RunOutcome::HttpStatus,
             message: "HTTP 500".into(),
             excerpt: String::new(),
+            attempts: 1,
         };
         runs::insert_runs(&mut conn, std::slice::from_ref(&old))
             .await

@@ -69,6 +69,13 @@ pub(super) fn detect(raw: &RawConfig, p: &mut Problems) -> Detect {
             "must be at least 1".into(),
         ));
     }
+    let confirm_retries = r.confirm_retries.unwrap_or(d::CONFIRM_RETRIES);
+    if confirm_retries > d::CONFIRM_RETRIES_MAX {
+        p.push((
+            "detect.confirm_retries".into(),
+            format!("at most {}, got {confirm_retries}", d::CONFIRM_RETRIES_MAX),
+        ));
+    }
     Detect {
         failures_to_open,
         successes_to_recover,
@@ -77,6 +84,14 @@ pub(super) fn detect(raw: &RawConfig, p: &mut Problems) -> Detect {
             d::RESOLVE_AFTER_QUIET,
             d::RESOLVE_AFTER_QUIET_RANGE,
             "detect.resolve_after_quiet",
+            p,
+        ),
+        confirm_retries: confirm_retries.min(d::CONFIRM_RETRIES_MAX),
+        confirm_delay: duration(
+            r.confirm_delay.as_deref(),
+            d::CONFIRM_DELAY,
+            d::CONFIRM_DELAY_RANGE,
+            "detect.confirm_delay",
             p,
         ),
     }

@@ -120,6 +120,7 @@ pub(super) async fn probe_runs(
                 "outcome": r.outcome,
                 "message": r.message,
                 "excerpt": r.excerpt,
+                "attempts": r.attempts,
             })
         })
         .collect();
