@@ -123,8 +123,7 @@ pub(super) async fn open_incident(
         Timestamp::now(),
     )
     .await?;
-    state.changed.notify_one();
-    Ok((StatusCode::CREATED, Json(incident_json(&inc))))
+    Ok((StatusCode::CREATED, published(&state, &inc)))
 }
 
 #[derive(Deserialize)]
@@ -155,8 +154,7 @@ pub(super) async fn post_update(
         Timestamp::now(),
     )
     .await?;
-    state.changed.notify_one();
-    Ok((StatusCode::CREATED, Json(incident_json(&inc))))
+    Ok((StatusCode::CREATED, published(&state, &inc)))
 }
 
 #[derive(Deserialize)]
@@ -190,8 +188,7 @@ pub(super) async fn edit_incident(
         regions: r.regions.map(|c| regions(&state, c)).transpose()?,
     };
     let inc = people::edit(&state.store, id, &edit, Timestamp::now()).await?;
-    state.changed.notify_one();
-    Ok(Json(incident_json(&inc)))
+    Ok(published(&state, &inc))
 }
 
 #[derive(Deserialize)]
@@ -212,6 +209,12 @@ pub(super) async fn put_postmortem(
     let author = author(r.author)?;
     let inc =
         people::publish_postmortem(&state.store, id, &r.body, &author, Timestamp::now()).await?;
+    Ok(published(&state, &inc))
+}
+
+/// After a person's change: pokes the publisher (the page must show it) and answers with the
+/// incident as it now stands.
+fn published(state: &AppState, inc: &crate::domain::Incident) -> Json<Value> {
     state.changed.notify_one();
-    Ok(Json(incident_json(&inc)))
+    Json(incident_json(inc))
 }
