@@ -60,6 +60,7 @@ async fn seed(db: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
                 started_at: at,
                 opened_by: Actor::Detector,
                 announced: &[],
+                public: true,
             },
             at,
         )
@@ -73,7 +74,7 @@ async fn seed(db: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
         .enumerate()
         {
             let when = Timestamp::from_millis(at.as_millis() + k as i64 * 600_000);
-            incidents::insert_update(&mut conn, id, status, "Requests to the Edge API are failing in eu-west-2 for the Go SDK identify without traits. Requests from other SDKs are working normally.", "mimic", Actor::Detector, when).await?;
+            incidents::insert_update(&mut conn, id, status, incidents::Words::plain("Requests to the Edge API are failing in eu-west-2 for the Go SDK identify without traits. Requests from other SDKs are working normally."), "mimic", Actor::Detector, when).await?;
         }
     }
     drop(conn);

@@ -26,6 +26,10 @@ pub const CONFIRM_RETRIES: u32 = 1;
 pub const CONFIRM_RETRIES_MAX: u32 = 5;
 /// `detect.confirm_delay`
 pub const CONFIRM_DELAY: Duration = Duration::from_millis(250);
+/// `detect.publish_after`: 0 s publishes a detector's incident as it opens.
+pub const PUBLISH_AFTER: Duration = Duration::ZERO;
+/// `detect.relapse_calm`
+pub const RELAPSE_CALM: Duration = Duration::from_secs(5 * 60);
 /// `storage.retention`
 pub const RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
 
@@ -80,6 +84,16 @@ pub const RESOLVE_AFTER_QUIET_RANGE: Range = Range {
 pub const CONFIRM_DELAY_RANGE: Range = Range {
     min: ZERO,
     max: limit(Duration::from_secs(10), "10s"),
+};
+/// `detect.publish_after`: a failure an hour long is public whatever the policy says.
+pub const PUBLISH_AFTER_RANGE: Range = Range {
+    min: ZERO,
+    max: limit(Duration::from_secs(3600), "1h"),
+};
+/// `detect.relapse_calm`: doubled per relapse up to an hour, so more than an hour means nothing.
+pub const RELAPSE_CALM_RANGE: Range = Range {
+    min: ZERO,
+    max: limit(Duration::from_secs(3600), "1h"),
 };
 /// `storage.retention`: at least an hour of raw runs for detection and the admin API, at most
 /// ten years (times are millisecond integers; the bound keeps cutoffs far from wrapping).

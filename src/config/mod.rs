@@ -70,6 +70,8 @@ pub struct Server {
 pub struct Page {
     /// Title.
     pub title: String,
+    /// Whether public updates quote the probes' evidence (default: only on-call sees it).
+    pub show_evidence: bool,
 }
 
 /// A user-visible part of the service.
@@ -112,6 +114,12 @@ pub struct Probe {
     pub id: ProbeId,
     /// Reader's name, e.g. `Go SDK identify without traits`.
     pub label: String,
+    /// The SDK's name, e.g. `Go`.
+    pub sdk: String,
+    /// The SDK release the shape reproduces, e.g. `5.1.0`.
+    pub sdk_version: String,
+    /// What the request does, e.g. `identify without traits` (public text groups by it).
+    pub operation: String,
     /// Component probed.
     pub component: ComponentId,
     /// Shape id.
@@ -143,6 +151,11 @@ pub struct Detect {
     pub confirm_retries: u32,
     /// Wait before each confirmation retry.
     pub confirm_delay: Duration,
+    /// How long a detected failure lasts before its incident is public (zero: at once).
+    pub publish_after: Duration,
+    /// After the first relapse, how long everything must pass before `monitoring`; doubles
+    /// with each further relapse up to an hour (zero: at once).
+    pub relapse_calm: Duration,
 }
 
 /// `[alerts]`

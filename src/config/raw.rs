@@ -65,6 +65,8 @@ pub struct RawServer {
 pub struct RawPage {
     /// Page title.
     pub title: Option<String>,
+    /// Whether public updates quote the probes' evidence (response excerpts).
+    pub show_evidence: Option<bool>,
 }
 
 /// `[[component]]`
@@ -146,6 +148,10 @@ pub struct RawDetect {
     pub confirm_retries: Option<u32>,
     /// Wait before each confirmation retry.
     pub confirm_delay: Option<String>,
+    /// How long a detected failure lasts before the public sees its incident.
+    pub publish_after: Option<String>,
+    /// After a relapse, how long everything must pass before `monitoring` (doubling).
+    pub relapse_calm: Option<String>,
 }
 
 /// `[alerts]`

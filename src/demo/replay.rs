@@ -42,9 +42,9 @@ impl Story {
         println!("[{:>6.1}s] {line}", self.started.elapsed().as_secs_f64());
     }
 
-    /// Prints the "- SDK operation (regions)" lines of an update.
+    /// Prints the "- Operation fails in regions for the SDKs" lines of an update.
     fn named(&self, body: &str) {
-        for line in body.lines().filter(|l| l.starts_with("- ")).take(8) {
+        for line in body.lines().filter(|l| l.starts_with("- ")) {
             self.say(&format!("    {line}"));
         }
     }
@@ -125,6 +125,31 @@ impl Story {
             }
             if Instant::now() > deadline {
                 bail!("gave up waiting for {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until every probe whose label starts with `label` fails in every region: the
+    /// story moves on only once the detector has seen what the next step is about.
+    async fn wait_failing(&self, label: &str, secs: u64) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let v = self
+                .admin(reqwest::Method::GET, "/api/admin/probes", None)
+                .await?;
+            let failing = v["probes"].as_array().is_some_and(|p| {
+                let mut of_label = p
+                    .iter()
+                    .filter(|x| x["label"].as_str().is_some_and(|l| l.starts_with(label)))
+                    .peekable();
+                of_label.peek().is_some() && of_label.all(|x| x["health"] == "failing")
+            });
+            if failing {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("the probes of {label:?} did not all fail");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -317,6 +342,12 @@ async fn scenario(s: &Story) -> anyhow::Result<()> {
     s.fault("*", "require_traits_key").await?;
     s.say("a hotfix accepts numeric identifiers again, but now requires the traits key");
     s.pause(10.0).await;
+    // Every Go identify without traits (current and 3.3.0) fails everywhere before the story
+    // goes on, so the reopen below names them however fast the replay runs.
+    s.wait_failing("Go SDK identify without traits", limit)
+        .await?;
+    s.wait_failing("Go SDK 3.3.0 identify without traits", limit)
+        .await?;
     s.post(id, "identified", "A validation change to identify requests is rejecting valid calls. We are deploying a fix.").await?;
     s.pause(8.0).await;
 

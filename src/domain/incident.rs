@@ -11,6 +11,8 @@ pub struct IncidentUpdate {
     pub status: IncidentStatus,
     /// What it says.
     pub body: String,
+    /// What the probes saw behind it (on-call and admin only, unless `page.show_evidence`).
+    pub evidence: String,
     /// `mimic` or the person's name.
     pub author: String,
     /// When.
@@ -65,8 +67,42 @@ pub struct Incident {
     pub last_growth_at: Option<Timestamp>,
     /// Newest failed run seen while open.
     pub last_failure_at: Option<Timestamp>,
+    /// When the public first saw it; `None` while it is internal (`detect.publish_after`).
+    pub published_at: Option<Timestamp>,
+    /// How often failures came back during `monitoring`.
+    pub relapses: u32,
     /// Timeline, oldest first.
     pub updates: Vec<IncidentUpdate>,
     /// Postmortem, once published.
     pub postmortem: Option<Postmortem>,
+}
+
+impl Incident {
+    /// Whether the page, feeds, Statuspage API and subscribers may see it.
+    pub fn is_public(&self) -> bool {
+        self.published_at.is_some()
+    }
+
+    /// The incident as the public sees it: each update's evidence appended to its text when
+    /// `show_evidence`, and dropped otherwise.
+    pub fn for_public(mut self, show_evidence: bool) -> Incident {
+        for u in &mut self.updates {
+            let evidence = std::mem::take(&mut u.evidence);
+            if show_evidence && !evidence.is_empty() {
+                u.body = format!("{}\n\n{evidence}", u.body);
+            }
+        }
+        self
+    }
+}
+
+impl IncidentUpdate {
+    /// The full text for on-call: what it says, then the evidence behind it.
+    pub fn with_evidence(&self) -> String {
+        if self.evidence.is_empty() {
+            self.body.clone()
+        } else {
+            format!("{}\n\n{}", self.body, self.evidence)
+        }
+    }
 }

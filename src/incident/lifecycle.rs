@@ -29,6 +29,10 @@ pub struct Tracked {
     pub started_at: Timestamp,
     /// When it entered `monitoring`.
     pub monitoring_at: Option<Timestamp>,
+    /// How often failures came back during `monitoring`.
+    pub relapses: u32,
+    /// Since when nothing has been troubled (the component's calm spell), if it is calm.
+    pub calm_since: Option<Timestamp>,
 }
 
 /// Timing rules.
@@ -38,6 +42,27 @@ pub struct Rules {
     pub resolve_after_quiet: Duration,
     /// Shortest gap between two "also failing now" updates.
     pub growth_every: Duration,
+    /// After the first relapse, how long everything must pass before `monitoring`; it doubles
+    /// with each further relapse, up to [`Rules::calm_max`].
+    pub calm_after_relapse: Duration,
+    /// The longest calm `monitoring` waits for.
+    pub calm_max: Duration,
+}
+
+impl Rules {
+    /// How long the component must be calm before `monitoring`, after `relapses` relapses: none
+    /// before the first, then `calm_after_relapse` doubling each time, capped at `calm_max`.
+    pub fn calm_needed(&self, relapses: u32) -> Duration {
+        match relapses {
+            0 => Duration::ZERO,
+            n => {
+                let doublings = (n - 1).min(16);
+                self.calm_after_relapse
+                    .saturating_mul(1 << doublings)
+                    .min(self.calm_max)
+            }
+        }
+    }
 }
 
 /// What the detector does.
@@ -100,7 +125,11 @@ pub fn decide(
                 };
                 Some(Step::Grow { status, added })
             } else if detector_owns {
-                Some(Step::Recovered)
+                // A target that keeps relapsing must stay calm longer before it is called
+                // fixed again, so its updates do not flap.
+                let needed = rules.calm_needed(inc.relapses).as_millis() as i64;
+                let calm = inc.calm_since.map_or(0, |t| now.millis_since(t));
+                (needed == 0 || calm >= needed).then_some(Step::Recovered)
             } else {
                 None
             }
@@ -152,6 +181,8 @@ mod tests {
     const RULES: Rules = Rules {
         resolve_after_quiet: Duration::from_secs(60),
         growth_every: Duration::from_secs(60),
+        calm_after_relapse: Duration::from_secs(60),
+        calm_max: Duration::from_secs(1800),
     };
 
     fn pair(p: &str, r: &str) -> Pair {
@@ -177,6 +208,8 @@ mod tests {
             last_failure_at: Some(Timestamp::from_millis(1_000)),
             started_at: Timestamp::from_millis(0),
             monitoring_at: Some(Timestamp::from_millis(2_000)),
+            relapses: 0,
+            calm_since: None,
         }
     }
 
@@ -253,6 +286,25 @@ mod tests {
             decide(Some(&mon), &Signal::default(), T(9_000_000), never),
             None
         );
+    }
+
+    #[test]
+    fn after_a_relapse_monitoring_waits_for_a_calm_that_doubles_each_time() {
+        assert_eq!(RULES.calm_needed(0), Duration::ZERO);
+        assert_eq!(RULES.calm_needed(1), Duration::from_secs(60));
+        assert_eq!(RULES.calm_needed(3), Duration::from_secs(240));
+        assert_eq!(RULES.calm_needed(40), Duration::from_secs(1800));
+        let mut inc = tracked(IncidentStatus::Investigating, Actor::Detector);
+        inc.relapses = 2;
+        inc.calm_since = Some(T(10_000));
+        let calm = Signal::default();
+        assert_eq!(decide(Some(&inc), &calm, T(129_999), RULES), None);
+        assert_eq!(
+            decide(Some(&inc), &calm, T(130_000), RULES),
+            Some(Step::Recovered)
+        );
+        inc.calm_since = None;
+        assert_eq!(decide(Some(&inc), &calm, T(900_000), RULES), None);
     }
 
     #[test]

@@ -80,6 +80,7 @@ pub async fn open(
             started_at: now,
             opened_by: Actor::Person,
             announced: &[],
+            public: true,
         },
         now,
     )
@@ -88,7 +89,7 @@ pub async fn open(
         &mut tx,
         id,
         o.status,
-        &o.body,
+        incidents::Words::plain(&o.body),
         &o.author,
         Actor::Person,
         now,
@@ -110,7 +111,18 @@ pub async fn post_update(
 ) -> Result<Incident, ActionError> {
     let mut tx = store.begin_write().await?;
     require(&mut tx, id).await?;
-    incidents::insert_update(&mut tx, id, status, body, author, Actor::Person, now).await?;
+    // A person speaking makes an internal incident public (SPEC §10, publish policy).
+    incidents::publish(&mut tx, id, now).await?;
+    incidents::insert_update(
+        &mut tx,
+        id,
+        status,
+        incidents::Words::plain(body),
+        author,
+        Actor::Person,
+        now,
+    )
+    .await?;
     queue(&mut tx, mail, id, now).await?;
     finish(tx, id).await
 }
@@ -153,6 +165,7 @@ pub async fn publish_postmortem(
             inc.status
         )));
     }
+    incidents::publish(&mut tx, id, now).await?;
     incidents::upsert_postmortem(&mut tx, id, body, author, now).await?;
     finish(tx, id).await
 }

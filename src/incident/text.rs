@@ -7,7 +7,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 /// Most evidence lines in one update (the rest are counted, not listed).
-const EVIDENCE_LINES: usize = 3;
+const EVIDENCE_LINES: usize = 6;
 /// Longest response excerpt quoted in an update.
 const EXCERPT_CHARS: usize = 240;
 
@@ -27,12 +27,41 @@ pub struct Evidence {
 /// What the texts need to know about one probe in one region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PairInfo {
-    /// The probe's human name, e.g. `Go SDK identify without traits`.
+    /// The probe's human name, e.g. `Go SDK identify without traits` (evidence lines).
     pub label: String,
+    /// The SDK's name, e.g. `Go`.
+    pub sdk: String,
+    /// The SDK release, e.g. `5.1.0`.
+    pub version: String,
+    /// What the request does, e.g. `identify without traits`.
+    pub operation: String,
+    /// The request shape's id (evidence lines).
+    pub shape: String,
     /// The region's display name.
     pub region: String,
+    /// The region's place in the config (regions are listed in that order).
+    pub region_rank: usize,
     /// Latest failure, if the pair is failing (not merely slow).
     pub evidence: Option<Evidence>,
+}
+
+/// An update's words: the public text, and the evidence behind it for on-call.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Words {
+    /// What everyone reads.
+    pub body: String,
+    /// What the probes saw: on-call mail and the admin API (public with `page.show_evidence`).
+    pub evidence: String,
+}
+
+impl Words {
+    /// Words with no evidence.
+    pub fn plain(body: String) -> Words {
+        Words {
+            body,
+            evidence: String::new(),
+        }
+    }
 }
 
 /// "Increased error rates on the Edge API", or "Elevated latency ..." when nothing fails outright.
@@ -44,66 +73,68 @@ pub fn title(component: &str, any_failing: bool) -> String {
     }
 }
 
-/// The first update: what fails where, that the rest works, and the evidence.
-pub fn opening(component: &str, pairs: &[PairInfo], others_fine: bool) -> String {
-    let mut out = String::new();
-    let regions = region_list(pairs);
-    let failing = pairs.iter().any(|p| p.evidence.is_some());
-    let verb = if failing {
+/// The first update: what fails where, one line per distinct failure, that the rest works;
+/// and the evidence.
+pub fn opening(component: &str, pairs: &[PairInfo], others_fine: bool) -> Words {
+    let regions = join_and(&region_names(pairs));
+    let verb = if pairs.iter().any(|p| p.evidence.is_some()) {
         "failing"
     } else {
         "slower than expected"
     };
-    let _ = writeln!(
-        out,
-        "Requests to the {component} are {verb} in {regions} for:"
-    );
-    out.push_str(&by_label(pairs));
+    let mut body = format!("Requests to the {component} are {verb} in {regions}:\n");
+    body.push_str(&grouped(pairs));
     if others_fine {
-        out.push_str("\nRequests from other SDKs and operations are working normally.");
+        body.push_str("Requests from other SDKs and operations are working normally.");
     } else {
-        out.push_str("\nEvery SDK and operation we check is affected.");
+        body.push_str("Every SDK and operation we check is affected.");
     }
-    out.push_str(" We are investigating.");
-    out.push_str(&evidence(pairs));
-    out
+    body.push_str(" We are investigating.");
+    Words {
+        body,
+        evidence: evidence(pairs),
+    }
 }
 
 /// An update naming what started failing since the last one.
-pub fn growth(component: &str, added: &[PairInfo]) -> String {
-    let mut out = format!("The problem on the {component} has spread. Now also affected:\n");
-    out.push_str(&by_label(added));
-    out.push_str(&evidence(added));
-    out
+pub fn growth(component: &str, added: &[PairInfo]) -> Words {
+    let mut body = format!("The problem on the {component} has spread. Now also affected:\n");
+    body.push_str(grouped(added).trim_end());
+    Words {
+        body,
+        evidence: evidence(added),
+    }
 }
 
 /// Everything passes again.
-pub fn recovered(component: &str) -> String {
-    format!(
+pub fn recovered(component: &str) -> Words {
+    Words::plain(format!(
         "Requests to the {component} are succeeding again for every SDK in every region. \
          We are monitoring to make sure the fix holds."
-    )
+    ))
 }
 
 /// Quiet long enough to call it over.
-pub fn resolved(component: &str, quiet: Duration, total: Duration) -> String {
-    format!(
+pub fn resolved(component: &str, quiet: Duration, total: Duration) -> Words {
+    Words::plain(format!(
         "This incident is resolved. Every request to the {component} has succeeded for {}; \
          the problem lasted {} in all.",
         human_duration(quiet),
         human_duration(total)
-    )
+    ))
 }
 
 /// Failures came back during monitoring.
-pub fn relapse(component: &str, still: &[PairInfo]) -> String {
-    let mut out = format!(
-        "The fix has not held everywhere: requests to the {component} are still failing for:\n"
+pub fn relapse(component: &str, still: &[PairInfo]) -> Words {
+    let mut body = format!(
+        "The fix has not held everywhere: requests to the {component} are still failing:\n"
     );
-    out.push_str(&by_label(still));
-    out.push_str("\nWe are investigating again.");
-    out.push_str(&evidence(still));
-    out
+    body.push_str(&grouped(still));
+    body.push_str("We are investigating again.");
+    Words {
+        body,
+        evidence: evidence(still),
+    }
 }
 
 /// `1 h 4 min`, `12 min`, `45 s`.
@@ -118,38 +149,115 @@ pub fn human_duration(d: Duration) -> String {
     }
 }
 
-/// One line per probe label with its regions, in the order given.
-fn by_label(pairs: &[PairInfo]) -> String {
-    let mut order: Vec<&str> = Vec::new();
-    let mut regions: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+/// An SDK and a release of it.
+type Release<'a> = (&'a str, &'a str);
+/// A region's config rank and display name.
+type Region<'a> = (usize, &'a str);
+/// An operation, and whether it fails (rather than being slow).
+type Failure<'a> = (&'a str, bool);
+/// A distinct failure and where it happens: one public line.
+type Line<'a> = (Failure<'a>, Vec<Region<'a>>);
+
+/// One line per distinct failure: an operation that fails (or is slow) in the same regions,
+/// with every SDK release that shares it. `- Identify without traits fails in US East (Ohio)
+/// for the Go (5.1.0, 3.3.0) and Flutter (6.1.0) SDKs.`
+fn grouped(pairs: &[PairInfo]) -> String {
+    // Regions of each (operation, failing, SDK release).
+    let mut regions: BTreeMap<(Failure, Release), BTreeSet<Region>> = BTreeMap::new();
     for p in pairs {
-        if !regions.contains_key(p.label.as_str()) {
-            order.push(&p.label);
-        }
-        regions.entry(&p.label).or_default().insert(&p.region);
+        let failure = (p.operation.as_str(), p.evidence.is_some());
+        regions
+            .entry((failure, (&p.sdk, &p.version)))
+            .or_default()
+            .insert((p.region_rank, &p.region));
+    }
+    // SDK releases of each (operation, failing, regions): one line each.
+    let mut lines: BTreeMap<Line, BTreeSet<Release>> = BTreeMap::new();
+    for ((failure, release), rs) in regions {
+        lines
+            .entry((failure, rs.into_iter().collect()))
+            .or_default()
+            .insert(release);
     }
     let mut out = String::new();
-    for label in order {
-        let rs: Vec<&str> = regions
-            .get(label)
-            .map(|s| s.iter().copied().collect())
-            .unwrap_or_default();
-        let _ = writeln!(out, "- {label} ({})", rs.join(", "));
+    // Failures before slowness, then operations in alphabetical order, wider spread first.
+    let mut keys: Vec<Line> = lines.keys().cloned().collect();
+    keys.sort_by_key(|((op, failing), rs)| {
+        (!*failing, *op, std::cmp::Reverse(rs.len()), rs.clone())
+    });
+    for key in keys {
+        let ((op, failing), rs) = &key;
+        let releases = &lines[&key];
+        let names: Vec<&str> = rs.iter().map(|(_, n)| *n).collect();
+        let verb = if *failing { "fails" } else { "is slow" };
+        let sdks = sdk_list(releases);
+        let plural = if sdks.len() == 1 { "" } else { "s" };
+        let _ = writeln!(
+            out,
+            "- {} {verb} in {} for the {} SDK{plural}.",
+            capitalised(op),
+            join_and(&names),
+            join_and(&sdks.iter().map(String::as_str).collect::<Vec<_>>())
+        );
     }
     out
 }
 
-fn region_list(pairs: &[PairInfo]) -> String {
-    let set: BTreeSet<&str> = pairs.iter().map(|p| p.region.as_str()).collect();
-    let v: Vec<&str> = set.into_iter().collect();
-    match v.as_slice() {
+/// `Go (5.1.0, 3.3.0)` for each SDK, in alphabetical order, newest release first.
+fn sdk_list(releases: &BTreeSet<(&str, &str)>) -> Vec<String> {
+    let mut by_sdk: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (sdk, version) in releases {
+        by_sdk.entry(sdk).or_default().push(version);
+    }
+    by_sdk
+        .into_iter()
+        .map(|(sdk, mut versions)| {
+            versions.retain(|v| !v.is_empty());
+            versions.sort_by_key(|v| std::cmp::Reverse(version_key(v)));
+            if versions.is_empty() {
+                sdk.to_owned()
+            } else {
+                format!("{sdk} ({})", versions.join(", "))
+            }
+        })
+        .collect()
+}
+
+/// Orders `10.2.0` after `9.0.0`: numeric parts compare as numbers.
+fn version_key(v: &str) -> Vec<(u64, String)> {
+    v.split(['.', '-'])
+        .map(|part| (part.parse().unwrap_or(0), part.to_owned()))
+        .collect()
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The regions of `pairs`, in config order, once each.
+fn region_names(pairs: &[PairInfo]) -> Vec<&str> {
+    let set: BTreeSet<(usize, &str)> = pairs
+        .iter()
+        .map(|p| (p.region_rank, p.region.as_str()))
+        .collect();
+    set.into_iter().map(|(_, n)| n).collect()
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(items: &[&str]) -> String {
+    match items {
         [] => String::from("no region"),
         [one] => (*one).to_owned(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 
-/// One evidence line per failing label (its first region), so the update stays short.
+/// One evidence line per failing probe (its first region), so the update stays short: what the
+/// runner saw, the request shape and the start of the response.
 fn evidence(pairs: &[PairInfo]) -> String {
     let mut seen = BTreeSet::new();
     let mut out = String::new();
@@ -164,12 +272,12 @@ fn evidence(pairs: &[PairInfo]) -> String {
             continue;
         }
         if out.is_empty() {
-            out.push_str("\n\nWhat our probes see:");
+            out.push_str("What our probes see:");
         }
         let _ = write!(
             out,
-            "\n- {} in {}: {} ({}).",
-            p.label, p.region, e.message, e.outcome
+            "\n- {} in {}: {} ({}), request shape {}.",
+            p.label, p.region, e.message, e.outcome, p.shape
         );
         let excerpt = one_line(&e.excerpt);
         if !excerpt.is_empty() {
@@ -196,10 +304,15 @@ fn one_line(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn info(label: &str, region: &str, failing: bool) -> PairInfo {
+    fn info(sdk: &str, version: &str, op: &str, region: (usize, &str), failing: bool) -> PairInfo {
         PairInfo {
-            label: label.into(),
-            region: region.into(),
+            label: format!("{sdk} SDK {version} {op}"),
+            sdk: sdk.into(),
+            version: version.into(),
+            operation: op.into(),
+            shape: format!("flagsmith.{}.identify", sdk.to_lowercase()),
+            region: region.1.into(),
+            region_rank: region.0,
             evidence: failing.then(|| Evidence {
                 status: Some(400),
                 outcome: RunOutcome::HttpStatus,
@@ -209,20 +322,65 @@ mod tests {
         }
     }
 
+    const OHIO: (usize, &str) = (1, "US East (Ohio)");
+    const SINGAPORE: (usize, &str) = (2, "Asia Pacific (Singapore)");
+    const LONDON: (usize, &str) = (0, "Europe (London)");
+    const NO_TRAITS: &str = "identify without traits";
+
     #[test]
-    fn the_opening_names_each_failing_sdk_once_with_its_regions_and_evidence() {
+    fn the_opening_groups_sdks_that_share_a_failure_into_one_line() {
+        let mut pairs = Vec::new();
+        for region in [OHIO, SINGAPORE] {
+            pairs.push(info("Go", "5.1.0", NO_TRAITS, region, true));
+            pairs.push(info("Go", "3.3.0", NO_TRAITS, region, true));
+            pairs.push(info("Elixir", "2.0.0", NO_TRAITS, region, true));
+            pairs.push(info("Flutter", "6.1.0", NO_TRAITS, region, true));
+        }
+        let w = opening("Edge API", &pairs, true);
+        assert_eq!(
+            w.body,
+            "Requests to the Edge API are failing in US East (Ohio) and Asia Pacific (Singapore):\n\
+             - Identify without traits fails in US East (Ohio) and Asia Pacific (Singapore) for the \
+             Elixir (2.0.0), Flutter (6.1.0) and Go (5.1.0, 3.3.0) SDKs.\n\
+             Requests from other SDKs and operations are working normally. We are investigating."
+        );
+        assert!(!w.body.contains("required"), "no evidence in public text");
+        assert!(w
+            .evidence
+            .starts_with("What our probes see:\n- Go SDK 5.1.0"));
+        assert!(w.evidence.contains("HTTP 400, expected 200 (http_status), request shape flagsmith.go.identify. Response: {"));
+        assert!(w.evidence.contains("This field is required."));
+    }
+
+    #[test]
+    fn different_regions_or_operations_make_different_lines() {
         let pairs = [
-            info("Go SDK identify without traits", "eu-west-2", true),
-            info("Go SDK identify without traits", "us-east-1", true),
+            info("Go", "5.1.0", NO_TRAITS, LONDON, true),
+            info("Go", "5.1.0", NO_TRAITS, OHIO, true),
+            info("Elixir", "2.0.0", NO_TRAITS, OHIO, true),
+            info("Go", "5.1.0", "environment flags", LONDON, false),
         ];
-        let text = opening("Edge API", &pairs, true);
-        assert!(text
-            .starts_with("Requests to the Edge API are failing in eu-west-2 and us-east-1 for:"));
-        assert!(text.contains("- Go SDK identify without traits (eu-west-2, us-east-1)\n"));
-        assert!(text.contains("other SDKs and operations are working normally"));
-        assert!(text.contains("in eu-west-2: HTTP 400, expected 200 (http_status). Response: {"));
-        assert!(text.contains("This field is required."));
-        assert_eq!(text.matches("Go SDK identify without traits in").count(), 1);
+        let w = opening("Edge API", &pairs, false);
+        let lines: Vec<&str> = w.body.lines().filter(|l| l.starts_with("- ")).collect();
+        assert_eq!(
+            lines,
+            [
+                "- Identify without traits fails in Europe (London) and US East (Ohio) for the Go (5.1.0) SDK.",
+                "- Identify without traits fails in US East (Ohio) for the Elixir (2.0.0) SDK.",
+                "- Environment flags is slow in Europe (London) for the Go (5.1.0) SDK.",
+            ]
+        );
+        assert!(w
+            .body
+            .contains("Every SDK and operation we check is affected."));
+    }
+
+    #[test]
+    fn releases_are_listed_newest_first_by_number() {
+        let set: BTreeSet<(&str, &str)> = [("JS", "9.0.0"), ("JS", "10.2.0"), ("Go", "")]
+            .into_iter()
+            .collect();
+        assert_eq!(sdk_list(&set), ["Go", "JS (10.2.0, 9.0.0)"]);
     }
 
     #[test]
@@ -237,13 +395,12 @@ mod tests {
 
     #[test]
     fn long_excerpts_are_cut_to_one_short_line() {
-        let mut p = info("x", "r", true);
+        let mut p = info("Go", "5.1.0", NO_TRAITS, OHIO, true);
         if let Some(e) = p.evidence.as_mut() {
             e.excerpt = "a\n".repeat(1000);
         }
-        let text = opening("API", &[p], false);
-        let line = text.lines().last().unwrap_or_default();
+        let w = opening("API", &[p], false);
+        let line = w.evidence.lines().last().unwrap_or_default();
         assert!(line.chars().count() < 400, "{line}");
-        assert!(text.contains("Every SDK and operation we check is affected."));
     }
 }

@@ -28,6 +28,10 @@ pub struct MailContext {
     pub domain: String,
     /// Probe id → shape id, for the "request shapes that failed" list.
     pub shapes: HashMap<String, String>,
+    /// `detect.publish_after`, which on-call alerts explain for internal incidents.
+    pub publish_after: std::time::Duration,
+    /// `page.show_evidence`: whether subscribers read the probes' evidence too.
+    pub show_evidence: bool,
 }
 
 impl MailContext {
@@ -55,6 +59,8 @@ impl MailContext {
                 .iter()
                 .map(|p| (p.id.to_string(), p.shape.clone()))
                 .collect(),
+            publish_after: config.detect.publish_after,
+            show_evidence: config.page.show_evidence,
         }
     }
 
@@ -79,6 +85,7 @@ struct AlertText<'a> {
     impact: &'a str,
     title: &'a str,
     body: &'a str,
+    visibility: &'a str,
     incident_url: &'a str,
     admin_url: &'a str,
     started: &'a str,
@@ -150,7 +157,28 @@ pub async fn queue_latest(
     if !ctx.on_call.is_empty() {
         mail_events::insert_mail_event(conn, update.id, Audience::OnCall, now).await?;
     }
-    mail_events::insert_mail_event(conn, update.id, Audience::Subscribers, now).await
+    // An internal incident (SPEC §10, publish policy) is mailed to subscribers when it is
+    // published, by [`queue_for_subscribers`].
+    if inc.is_public() {
+        mail_events::insert_mail_event(conn, update.id, Audience::Subscribers, now).await?;
+    }
+    Ok(())
+}
+
+/// Queues every update of incident `id` so far for subscribers, oldest first: the incident was
+/// internal and has just been published, so they hear its whole timeline.
+pub async fn queue_for_subscribers(
+    conn: &mut SqliteConnection,
+    id: crate::domain::IncidentId,
+    now: Timestamp,
+) -> Result<(), crate::store::Error> {
+    let Some(inc) = incidents::get_incident(conn, id).await? else {
+        return Ok(());
+    };
+    for update in &inc.updates {
+        mail_events::insert_mail_event(conn, update.id, Audience::Subscribers, now).await?;
+    }
+    Ok(())
 }
 
 /// The on-call alerts for `update` of `inc`, one per address in `alerts.on_call`.
@@ -181,7 +209,8 @@ pub fn on_call_mails(
         status: &status.to_uppercase(),
         impact: inc.impact.as_str(),
         title: &inc.title,
-        body: &update.body,
+        body: &update.with_evidence(),
+        visibility: &visibility(ctx, inc),
         incident_url: &ctx.incident_url(inc),
         admin_url: &format!("{}/api/admin/incidents/{}", ctx.public_url, inc.id),
         started: &inc.started_at.to_rfc3339(),
@@ -218,6 +247,24 @@ pub fn on_call_mails(
         .collect())
 }
 
+/// Who sees `inc`: on-call alone until the publish policy lets the public in.
+fn visibility(ctx: &MailContext, inc: &Incident) -> String {
+    let after = crate::incident::text::human_duration(ctx.publish_after);
+    if inc.is_public() {
+        "public (status page, feeds, Statuspage API and subscribers)".into()
+    } else if inc.status.is_open() && inc.status != crate::domain::IncidentStatus::Monitoring {
+        format!(
+            "internal for now: the public sees it once the failure has lasted {after} \
+             (detect.publish_after), or as soon as a person posts an update"
+        )
+    } else {
+        format!(
+            "internal: it recovered before {after} (detect.publish_after), so the public \
+             never saw it; post an update to publish it"
+        )
+    }
+}
+
 /// Whether `s` hears about `inc`: no component filter, or one naming an affected component.
 pub fn wants(s: &Subscriber, inc: &Incident) -> bool {
     s.components.is_empty() || s.components.iter().any(|c| inc.components.contains(c))
@@ -230,9 +277,14 @@ pub fn subscriber_mail(
     update: &IncidentUpdate,
     s: &Subscriber,
 ) -> Result<Option<NewMail>, Error> {
-    if !wants(s, inc) {
+    if !wants(s, inc) || !inc.is_public() {
         return Ok(None);
     }
+    let body = if ctx.show_evidence {
+        update.with_evidence()
+    } else {
+        update.body.clone()
+    };
     let status = update.status.title();
     let incident_url = ctx.incident_url(inc);
     let unsubscribe_url = format!(
@@ -242,7 +294,7 @@ pub fn subscriber_mail(
     let f = UpdateFields {
         title: &inc.title,
         status,
-        body: &update.body,
+        body: &body,
         incident_url: &incident_url,
         page_title: &ctx.page_title,
         unsubscribe_url: &unsubscribe_url,

@@ -246,6 +246,39 @@ pub fn describe(shape: &Shape, vars: &Vars) -> String {
     label
 }
 
+/// What a probe's request does, for a public sentence that names the SDKs separately: e.g.
+/// `identify with a numeric identifier and without traits`, `environment flags`.
+pub fn operation_phrase(shape: &Shape, vars: &Vars) -> String {
+    let vars = effective_vars(shape, vars);
+    let mut op = match shape.operation.as_str() {
+        "flags" => "environment flags".to_owned(),
+        other => other.replace('_', " "),
+    };
+    if shape.operation.contains("identify") {
+        if let Ok(facts) = Facts::of(&vars) {
+            let mut parts = Vec::new();
+            if facts.numeric_identifier {
+                parts.push("with a numeric identifier");
+            }
+            if facts.transient {
+                parts.push("for a transient identity");
+            }
+            parts.push(match facts.traits {
+                Some(n) if n > 0 => "with traits",
+                _ => "without traits",
+            });
+            op.push(' ');
+            op.push_str(&parts.join(" and "));
+        }
+    }
+    op
+}
+
+/// The SDK release a shape reproduces as a reader writes it: `5.1.0` for `v5.1.0`.
+pub fn display_version(shape: &Shape) -> String {
+    shape.sdk_version.trim_start_matches('v').to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,8 @@ pub struct NewIncident<'a> {
     pub opened_by: Actor,
     /// Pairs the first update names.
     pub announced: &'a [(ProbeId, RegionId)],
+    /// Whether the public sees it from the start (else it waits for `publish`).
+    pub public: bool,
 }
 
 fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String, Error> {
@@ -45,11 +47,12 @@ pub async fn insert_incident(
     let growth = (new.opened_by == Actor::Detector).then_some(now);
     let monitoring = (new.status == IncidentStatus::Monitoring).then_some(now);
     let resolved = (!new.status.is_open()).then_some(now);
+    let published = new.public.then_some(now);
     let id = sqlx::query_scalar!(
         "insert into incident (title, impact, status, components, regions, started_at, created_at,
              monitoring_at, resolved_at, opened_by, status_set_by, impact_set_by, announced,
-             last_growth_at, updated_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning incident_id",
+             last_growth_at, updated_at, published_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning incident_id",
         new.title,
         new.impact,
         new.status,
@@ -64,11 +67,28 @@ pub async fn insert_incident(
         new.opened_by,
         announced,
         growth,
-        now
+        now,
+        published
     )
     .fetch_one(&mut *conn)
     .await?;
     Ok(IncidentId(id))
+}
+
+/// An update's words: the public text and the evidence behind it (may be empty).
+#[derive(Debug, Clone, Copy)]
+pub struct Words<'a> {
+    /// What the public reads.
+    pub body: &'a str,
+    /// What the probes saw (on-call and the admin API; public only with `page.show_evidence`).
+    pub evidence: &'a str,
+}
+
+impl<'a> Words<'a> {
+    /// Words with no evidence (a person's update).
+    pub fn plain(body: &'a str) -> Words<'a> {
+        Words { body, evidence: "" }
+    }
 }
 
 /// Appends an update to the timeline and moves the incident to its status.
@@ -76,18 +96,19 @@ pub async fn insert_update(
     conn: &mut SqliteConnection,
     id: IncidentId,
     status: IncidentStatus,
-    body: &str,
+    words: Words<'_>,
     author: &str,
     by: Actor,
     now: Timestamp,
 ) -> Result<(), Error> {
     let now = now.as_millis();
     sqlx::query!(
-        "insert into incident_update (incident_id, status, body, author, created_at)
-         values (?, ?, ?, ?, ?)",
+        "insert into incident_update (incident_id, status, body, evidence, author, created_at)
+         values (?, ?, ?, ?, ?, ?)",
         id,
         status,
-        body,
+        words.body,
+        words.evidence,
         author,
         now
     )
@@ -131,6 +152,36 @@ pub async fn set_detector_notes(
         growth,
         failure,
         regions,
+        id
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Makes the incident public, if it is not yet; true when this call did it.
+pub async fn publish(
+    conn: &mut SqliteConnection,
+    id: IncidentId,
+    now: Timestamp,
+) -> Result<bool, Error> {
+    let now = now.as_millis();
+    let done = sqlx::query!(
+        "update incident set published_at = ?, updated_at = ?
+         where incident_id = ? and published_at is null",
+        now,
+        now,
+        id
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Counts one more relapse (failures back during `monitoring`).
+pub async fn count_relapse(conn: &mut SqliteConnection, id: IncidentId) -> Result<(), Error> {
+    sqlx::query!(
+        "update incident set relapses = relapses + 1 where incident_id = ?",
         id
     )
     .execute(&mut *conn)
@@ -234,14 +285,15 @@ pub async fn list_incident_ids(
     .await?)
 }
 
-/// Incident ids, newest first, skipping `offset`.
-pub async fn list_incident_ids_page(
+/// Public incident ids (see [`publish`]), newest first, skipping `offset`.
+pub async fn list_public_incident_ids(
     conn: &mut SqliteConnection,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<IncidentId>, Error> {
     Ok(sqlx::query_scalar!(
         r#"select incident_id as "id!: IncidentId" from incident
+           where published_at is not null
            order by created_at desc, incident_id desc limit ? offset ?"#,
         limit,
         offset
@@ -260,7 +312,7 @@ pub async fn get_incident(
                   status as "status: IncidentStatus", components, regions, started_at, created_at,
                   monitoring_at, resolved_at, opened_by as "opened_by: Actor",
                   status_set_by as "status_set_by: Actor", impact_set_by as "impact_set_by: Actor",
-                  announced, last_growth_at, last_failure_at
+                  announced, last_growth_at, last_failure_at, published_at, relapses
            from incident where incident_id = ?"#,
         id
     )
@@ -270,7 +322,8 @@ pub async fn get_incident(
         return Ok(None);
     };
     let updates = sqlx::query!(
-        r#"select update_id as "update_id!", status as "status: IncidentStatus", body, author, created_at
+        r#"select update_id as "update_id!", status as "status: IncidentStatus", body, evidence,
+                  author, created_at
            from incident_update where incident_id = ? order by created_at, update_id"#,
         id
     )
@@ -281,6 +334,7 @@ pub async fn get_incident(
         id: u.update_id,
         status: u.status,
         body: u.body,
+        evidence: u.evidence,
         author: u.author,
         created_at: Timestamp::from_millis(u.created_at),
     })
@@ -314,6 +368,8 @@ pub async fn get_incident(
         announced: decode(id, "announced", &r.announced)?,
         last_growth_at: r.last_growth_at.map(Timestamp::from_millis),
         last_failure_at: r.last_failure_at.map(Timestamp::from_millis),
+        published_at: r.published_at.map(Timestamp::from_millis),
+        relapses: u32::try_from(r.relapses).unwrap_or(u32::MAX),
         updates,
         postmortem,
     }))

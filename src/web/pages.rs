@@ -6,7 +6,7 @@ use super::error::WebError;
 use super::snapshot::Snapshot;
 use super::views::{component_rows, incident_view, utc, ComponentRow, IncidentView};
 use super::AppState;
-use crate::domain::{Impact, IncidentId, Timestamp};
+use crate::domain::{Impact, Incident, IncidentId, Timestamp};
 use crate::store::incidents;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -121,7 +121,9 @@ pub async fn incident(
     let mut conn = state.store.pool().acquire().await?;
     let inc = incidents::get_incident(&mut conn, id)
         .await?
-        .ok_or_else(|| WebError::NotFound(format!("there is no incident {id}")))?;
+        .filter(Incident::is_public)
+        .ok_or_else(|| WebError::NotFound(format!("there is no incident {id}")))?
+        .for_public(state.config.page.show_evidence);
     let page = IncidentPage {
         page_title: &s.title,
         generated: utc(s.built_at),
@@ -146,7 +148,7 @@ pub async fn history(
     let s = &p.snapshot;
     let mut conn = state.store.pool().acquire().await?;
     let ids =
-        incidents::list_incident_ids_page(&mut conn, HISTORY_PAGE + 1, (page - 1) * HISTORY_PAGE)
+        incidents::list_public_incident_ids(&mut conn, HISTORY_PAGE + 1, (page - 1) * HISTORY_PAGE)
             .await?;
     let more = ids.len() as i64 > HISTORY_PAGE;
     let mut months: Vec<(String, Vec<IncidentView>)> = Vec::new();
@@ -154,6 +156,7 @@ pub async fn history(
         let Some(inc) = incidents::get_incident(&mut conn, id).await? else {
             continue;
         };
+        let inc = inc.for_public(state.config.page.show_evidence);
         let view = incident_view(s, &inc, s.built_at);
         match months.last_mut() {
             Some((m, list)) if *m == view.month => list.push(view),

@@ -151,8 +151,23 @@ impl Snapshot {
         for (c, r, day, t) in rollups::scope_days(&mut conn, first_day).await? {
             days.entry((c, r)).or_default().insert(day.as_millis(), t);
         }
+        let mut recent = Vec::new();
+        for id in incidents::list_public_incident_ids(&mut conn, RECENT_INCIDENTS, 0).await? {
+            if let Some(inc) = incidents::get_incident(&mut conn, id).await? {
+                recent.push(inc.for_public(config.page.show_evidence));
+            }
+        }
+        let open: Vec<Incident> = recent
+            .iter()
+            .filter(|i| i.status.is_open())
+            .cloned()
+            .collect();
         let mut components = Vec::new();
         for c in &config.components {
+            // Under a publish policy the public sees a component's trouble with its incident,
+            // not before (SPEC §10): a blip that heals in time stays internal.
+            let hidden = !config.detect.publish_after.is_zero()
+                && !open.iter().any(|i| i.components.contains(&c.id));
             let mut regions = Vec::new();
             for r in &config.regions {
                 let healths: Vec<&ProbeHealth> = config
@@ -169,10 +184,15 @@ impl Snapshot {
                     continue;
                 }
                 let history = days.get(&(c.id.clone(), r.id.clone()));
+                let status = if hidden {
+                    ComponentStatus::Operational
+                } else {
+                    scope_status(healths)
+                };
                 regions.push(region_view(
                     r.id.clone(),
                     r.name.clone(),
-                    scope_status(healths),
+                    status,
                     history,
                     first_day,
                 ));
@@ -191,17 +211,6 @@ impl Snapshot {
                 regions,
             });
         }
-        let mut recent = Vec::new();
-        for id in incidents::list_incident_ids(&mut conn, RECENT_INCIDENTS).await? {
-            if let Some(inc) = incidents::get_incident(&mut conn, id).await? {
-                recent.push(inc);
-            }
-        }
-        let open: Vec<Incident> = recent
-            .iter()
-            .filter(|i| i.status.is_open())
-            .cloned()
-            .collect();
         let overall = overall(&components, &open);
         Ok(Snapshot {
             generation,

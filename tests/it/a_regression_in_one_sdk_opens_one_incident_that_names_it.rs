@@ -1,7 +1,7 @@
 //! 2024-01-18 replayed against the daemon: the Edge API starts requiring the `traits` key in
-//! every region. Within seconds exactly one incident opens; its first update names the Go SDK's
-//! identify without traits and every region, names as failing exactly the SDKs whose runs fail,
-//! and quotes the evidence.
+//! every region. Within seconds exactly one incident opens; its first update says, on one line,
+//! that identify without traits fails in every region for the Go SDK, names as failing exactly
+//! the SDKs whose runs fail, and keeps the evidence for on-call (the admin API), not the text.
 
 use crate::support::app::{bodies, status, TestApp};
 use crate::support::config::IDENT;
@@ -63,14 +63,23 @@ async fn the_traits_key_regression_opens_one_incident_naming_the_go_sdk_in_every
     assert_eq!(incident["title"], "Increased error rates on the Edge API");
     let first = &bodies(&incident)[0];
     println!("first update:\n{first}");
-    assert!(first.contains("Go SDK identify without traits"), "{first}");
+    let go_line = first
+        .lines()
+        .find(|l| l.starts_with("- Identify without traits fails in "))
+        .unwrap_or_else(|| panic!("no grouped line: {first}"));
+    assert!(go_line.contains("for the Go (5.1.0) SDK"), "{go_line}");
     for region in REGIONS {
         assert!(
-            first.contains(region),
-            "first update misses {region}: {first}"
+            go_line.contains(region),
+            "the line misses {region}: {go_line}"
         );
     }
-    assert!(first.contains("HTTP 400"), "no evidence: {first}");
+    assert!(
+        !first.contains("HTTP 400"),
+        "evidence in public text: {first}"
+    );
+    let evidence = incident["updates"][0]["evidence"].as_str().unwrap_or("");
+    assert!(evidence.contains("HTTP 400"), "no evidence: {evidence}");
     assert!(
         first.contains("other SDKs and operations are working normally"),
         "{first}"
@@ -79,28 +88,29 @@ async fn the_traits_key_regression_opens_one_incident_naming_the_go_sdk_in_every
     // Let every region settle, then compare what the update names with what really fails.
     tokio::time::sleep(Duration::from_millis(4 * EVERY_MS)).await;
     let probes = app.probes().await;
-    let mut failing_labels = std::collections::BTreeSet::new();
-    let mut passing_labels = std::collections::BTreeSet::new();
+    let mut failing_sdks = std::collections::BTreeSet::new();
+    let mut passing_sdks = std::collections::BTreeSet::new();
     for p in &probes {
-        let label = p["label"].as_str().unwrap_or("").to_owned();
+        let sdk = p["sdk"].as_str().unwrap_or("").to_owned();
         if p["health"] == "failing" {
-            failing_labels.insert(label);
+            assert_eq!(p["operation"], "identify without traits", "{p}");
+            failing_sdks.insert(sdk);
         } else {
             assert_eq!(p["last_run"]["outcome"], "ok", "{p}");
-            passing_labels.insert(label);
+            passing_sdks.insert(sdk);
         }
     }
-    assert!(failing_labels.contains("Go SDK identify without traits"));
-    for label in &failing_labels {
+    assert_eq!(failing_sdks, ["Go".to_owned()].into_iter().collect());
+    for sdk in &failing_sdks {
         assert!(
-            first.contains(&format!("- {label} (")),
-            "{label} not named: {first}"
+            go_line.contains(&format!("{sdk} (")),
+            "{sdk} not named: {first}"
         );
     }
-    for label in passing_labels.difference(&failing_labels) {
+    for sdk in passing_sdks.difference(&failing_sdks) {
         assert!(
-            !first.contains(label.as_str()),
-            "{label} named as failing: {first}"
+            !first.contains(&format!("{sdk} (")),
+            "{sdk} named as failing: {first}"
         );
     }
 

@@ -122,9 +122,13 @@ async fn newly_failing_regions_and_sdks_are_announced_at_most_once_a_minute() {
         .await;
     let inc = h.incident().await;
     assert_eq!(inc.updates.len(), 1);
-    assert!(inc.updates[0]
-        .body
-        .contains("Go SDK identify without traits (eu-west-2)"));
+    assert!(
+        inc.updates[0]
+            .body
+            .contains("- Identify without traits fails in eu-west-2 for the Go (5.1.0) SDK."),
+        "{}",
+        inc.updates[0].body
+    );
 
     // 20 s later a second region fails: too soon for another update.
     h.runs(
@@ -145,10 +149,13 @@ async fn newly_failing_regions_and_sdks_are_announced_at_most_once_a_minute() {
     assert_eq!(inc.updates.len(), 2, "{:#?}", inc.updates);
     let grew = &inc.updates[1].body;
     assert!(
-        grew.contains("Go SDK identify without traits (us-east-2)"),
+        grew.contains("- Identify without traits fails in us-east-2 for the Go (5.1.0) SDK."),
         "{grew}"
     );
-    assert!(grew.contains("(ap-southeast-1)"), "{grew}");
+    assert!(
+        grew.contains("fails in ap-southeast-1 for the Python ("),
+        "{grew}"
+    );
     assert!(!grew.contains("eu-west-2"), "repeats what was said: {grew}");
     assert_eq!(inc.regions.len(), 3);
     // Nothing new: no more updates however long it goes on.

@@ -55,7 +55,7 @@ async fn the_page_and_the_incident_render_in_chromium_with_a_clean_console() {
         "{dom}"
     );
     assert!(dom.contains("Increased error rates on the Edge API"));
-    assert!(dom.contains("Go SDK identify without traits"));
+    assert!(dom.contains("Identify without traits fails in"));
     assert!(dom.contains("We are rolling it back."));
     assert!(
         console_errors(&log).is_empty(),

@@ -1,7 +1,8 @@
 //! The fix goes out: the incident moves to `monitoring`. It does not hold in one region: the
 //! detector says `investigating` again and names only what still fails (the seed's 15:06
-//! update). The second fix holds: after the quiet period the incident is `resolved`, with its
-//! duration.
+//! update, grouped: one line for the operation, its region and the SDK). The second fix holds:
+//! the detector says `monitoring` only once everything has passed for `detect.relapse_calm`,
+//! and after the quiet period the incident is `resolved`, with its duration.
 
 use crate::support::app::{bodies, status, TestApp};
 use crate::support::config::IDENT;
@@ -14,7 +15,8 @@ async fn monitoring_then_relapse_in_one_region_then_resolved_after_the_quiet_per
     let cfg = TestConfig::new(&emu, &REGIONS)
         .probe("go-identify", "flagsmith.go.identify", "200ms", IDENT)
         .probe("python-flags", "flagsmith.python.flags", "200ms", "")
-        .detect(3, 3, "3s");
+        .detect(3, 3, "3s")
+        .raw("relapse_calm = \"2s\"");
     let app = TestApp::spawn(cfg).await;
     emu.set_fault(None, Fault::RequireTraitsKey)
         .unwrap_or_else(|e| panic!("{e}"));
@@ -49,7 +51,7 @@ async fn monitoring_then_relapse_in_one_region_then_resolved_after_the_quiet_per
     println!("relapse update:\n{relapse}");
     assert!(relapse.contains("still failing"), "{relapse}");
     assert!(
-        relapse.contains("Go SDK identify without traits (eu-west-2)"),
+        relapse.contains("- Identify without traits fails in eu-west-2 for the Go (5.1.0) SDK."),
         "{relapse}"
     );
     assert!(
@@ -60,6 +62,15 @@ async fn monitoring_then_relapse_in_one_region_then_resolved_after_the_quiet_per
 
     emu.set_fault(None, Fault::None)
         .unwrap_or_else(|e| panic!("{e}"));
+    let healthy_at =
+        crate::support::app::eventually("every probe healthy", Duration::from_secs(10), || async {
+            let probes = app.probes().await;
+            probes
+                .iter()
+                .all(|p| p["health"] == "healthy")
+                .then(chrono::Utc::now)
+        })
+        .await;
     let inc = app
         .wait_for("resolved", Duration::from_secs(15), |l| {
             l.first().filter(|i| status(i) == "resolved").cloned()
@@ -81,6 +92,18 @@ async fn monitoring_then_relapse_in_one_region_then_resolved_after_the_quiet_per
             "resolved"
         ]
     );
+    // The second monitoring waited for the calm after the relapse.
+    let second_monitoring = inc["updates"][3]["created_at"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|| panic!("no second monitoring: {inc:#}"));
+    let waited = second_monitoring - healthy_at;
+    println!(
+        "monitoring again {} ms after every probe was healthy",
+        waited.num_milliseconds()
+    );
+    assert!(waited.num_milliseconds() >= 1_500, "{waited:?}");
     let resolved = bodies(&inc).pop().unwrap_or_default();
     assert!(resolved.contains("resolved"), "{resolved}");
     assert!(resolved.contains("lasted"), "{resolved}");

@@ -40,14 +40,23 @@ async fn every_status_impact_and_actor_is_stored_and_read_back() {
                 started_at: now,
                 opened_by: by,
                 announced: &[(ProbeId::from("go"), RegionId::from("eu-west-2"))],
+                public: true,
             },
             now,
         )
         .await
         .unwrap_or_else(|e| panic!("{status}: {e}"));
-        incidents::insert_update(&mut conn, id, status, "body", "mimic", by, now)
-            .await
-            .unwrap_or_else(|e| panic!("{status}: {e}"));
+        incidents::insert_update(
+            &mut conn,
+            id,
+            status,
+            incidents::Words::plain("body"),
+            "mimic",
+            by,
+            now,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{status}: {e}"));
         let back = incidents::get_incident(&mut conn, id)
             .await
             .unwrap_or_else(|e| panic!("{e}"))

@@ -112,10 +112,29 @@ async fn the_demo_tells_the_whole_story_through_public_surfaces() {
         .and_then(|u| u["body"].as_str())
         .unwrap_or("");
     assert!(relapse.contains("still failing"), "{relapse}");
+    // The reopen names both Go releases that omit traits, on one grouped line.
     assert!(
-        relapse.contains("Go SDK identify without traits"),
+        relapse
+            .lines()
+            .any(|l| l.starts_with("- Identify without traits fails in")
+                && l.contains("Go (5.1.0, 3.3.0)")),
         "{relapse}"
     );
+    // The first update reads at a glance: at most four grouped lines, no response bodies.
+    let first = updates
+        .first()
+        .and_then(|u| u["body"].as_str())
+        .unwrap_or("");
+    let lines_named = first.lines().filter(|l| l.starts_with("- ")).count();
+    assert!((1..=4).contains(&lines_named), "{first}");
+    assert!(first.contains("with a numeric identifier"), "{first}");
+    for u in &updates {
+        let body = u["body"].as_str().unwrap_or("");
+        assert!(
+            !body.contains("Response:") && !body.contains("What our probes see"),
+            "public text carries no evidence: {body}"
+        );
+    }
     assert!(
         relapse.contains("US East (Ohio)") && relapse.contains("Asia Pacific (Singapore)"),
         "{relapse}"

@@ -34,7 +34,7 @@ async fn during_and_after_an_outage_the_page_says_what_is_broken_where() {
         "{page}"
     );
     assert!(page.contains("Increased error rates on the Edge API"));
-    assert!(page.contains("Go SDK identify without traits (eu-west-2)"));
+    assert!(page.contains("Identify without traits fails in eu-west-2 for the Go (5.1.0) SDK."));
     assert!(
         page.contains("✕ Major outage"),
         "eu-west-2 has its only probe failing"

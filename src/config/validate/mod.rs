@@ -64,6 +64,7 @@ pub fn validate(raw: RawConfig) -> Result<Config, Problems> {
                 .title
                 .clone()
                 .unwrap_or_else(|| d::PAGE_TITLE.into()),
+            show_evidence: raw.page.show_evidence.unwrap_or(false),
         },
         components,
         regions,

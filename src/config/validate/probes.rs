@@ -222,6 +222,9 @@ pub(super) fn probe(
     Some(Probe {
         id: ProbeId::new(&rp.id),
         label: describe(shape, &rp.vars),
+        sdk: shape.sdk.clone(),
+        sdk_version: crate::probe::render::display_version(shape),
+        operation: crate::probe::render::operation_phrase(shape, &rp.vars),
         component,
         shape: shape.id.clone(),
         vars: rp.vars.clone(),

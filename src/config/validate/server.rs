@@ -94,6 +94,20 @@ pub(super) fn detect(raw: &RawConfig, p: &mut Problems) -> Detect {
             "detect.confirm_delay",
             p,
         ),
+        publish_after: duration(
+            r.publish_after.as_deref(),
+            d::PUBLISH_AFTER,
+            d::PUBLISH_AFTER_RANGE,
+            "detect.publish_after",
+            p,
+        ),
+        relapse_calm: duration(
+            r.relapse_calm.as_deref(),
+            d::RELAPSE_CALM,
+            d::RELAPSE_CALM_RANGE,
+            "detect.relapse_calm",
+            p,
+        ),
     }
 }
 

@@ -28,6 +28,7 @@ impl Detector {
                 let regions = regions_of(&troubled, &[]);
                 let announced: Vec<Pair> = troubled.iter().cloned().collect();
                 let title = text::title(name, !signal.failing.is_empty());
+                let started_at = signal.started_at.unwrap_or(now).min(now);
                 let id = incidents::insert_incident(
                     conn,
                     &NewIncident {
@@ -36,15 +37,16 @@ impl Detector {
                         status: IncidentStatus::Investigating,
                         components: std::slice::from_ref(component),
                         regions: &regions,
-                        started_at: signal.started_at.unwrap_or(now).min(now),
+                        started_at,
                         opened_by: Actor::Detector,
                         announced: &announced,
+                        public: self.lasted_long_enough(started_at, now),
                     },
                     now,
                 )
                 .await?;
-                let body = text::opening(name, &infos, others_fine);
-                self.say(conn, id, IncidentStatus::Investigating, &body, now)
+                let words = text::opening(name, &infos, others_fine);
+                self.say(conn, id, IncidentStatus::Investigating, &words, now)
                     .await?;
                 tracing::warn!(incident = %id, component = %component, "opened an incident");
             }
@@ -55,29 +57,41 @@ impl Detector {
                 } else {
                     Actor::Detector
                 };
-                let body = text::growth(name, &infos);
-                incidents::insert_update(conn, inc.id, status, &body, DETECTOR_AUTHOR, by, now)
-                    .await?;
+                let words = text::growth(name, &infos);
+                incidents::insert_update(
+                    conn,
+                    inc.id,
+                    status,
+                    incidents::Words {
+                        body: &words.body,
+                        evidence: &words.evidence,
+                    },
+                    DETECTOR_AUTHOR,
+                    by,
+                    now,
+                )
+                .await?;
                 self.queue_mail(conn, inc.id, now).await?;
                 self.note_announced(conn, inc, &added, now).await?;
             }
             (Step::Recovered, Some(inc)) => {
-                let body = text::recovered(name);
-                self.say(conn, inc.id, IncidentStatus::Monitoring, &body, now)
+                let words = text::recovered(name);
+                self.say(conn, inc.id, IncidentStatus::Monitoring, &words, now)
                     .await?;
             }
             (Step::Resolve { duration }, Some(inc)) => {
                 let quiet = self.rules.resolve_after_quiet;
-                let body = text::resolved(name, quiet, duration);
-                self.say(conn, inc.id, IncidentStatus::Resolved, &body, now)
+                let words = text::resolved(name, quiet, duration);
+                self.say(conn, inc.id, IncidentStatus::Resolved, &words, now)
                     .await?;
                 tracing::info!(incident = %inc.id, "resolved an incident");
             }
             (Step::Relapse, Some(inc)) => {
                 let infos = self.infos(&troubled, &signal.failing, staged);
-                let body = text::relapse(name, &infos);
-                self.say(conn, inc.id, IncidentStatus::Investigating, &body, now)
+                let words = text::relapse(name, &infos);
+                self.say(conn, inc.id, IncidentStatus::Investigating, &words, now)
                     .await?;
+                incidents::count_relapse(conn, inc.id).await?;
                 self.note_announced(conn, inc, &troubled, now).await?;
             }
             (_, None) => {}
@@ -91,20 +105,49 @@ impl Detector {
         conn: &mut SqliteConnection,
         id: crate::domain::IncidentId,
         status: IncidentStatus,
-        body: &str,
+        words: &text::Words,
         now: Timestamp,
     ) -> Result<(), Error> {
         incidents::insert_update(
             conn,
             id,
             status,
-            body,
+            incidents::Words {
+                body: &words.body,
+                evidence: &words.evidence,
+            },
             DETECTOR_AUTHOR,
             Actor::Detector,
             now,
         )
         .await?;
         self.queue_mail(conn, id, now).await
+    }
+
+    /// Whether a failure that began at `started_at` has lasted `detect.publish_after` at `now`.
+    fn lasted_long_enough(&self, started_at: Timestamp, now: Timestamp) -> bool {
+        now.millis_since(started_at) >= self.publish_after.as_millis() as i64
+    }
+
+    /// Whether the internal incident `inc`, still failing, is due to be made public.
+    pub(super) fn publish_due(&self, inc: &Incident, now: Timestamp) -> bool {
+        !inc.is_public() && inc.status.is_open() && self.lasted_long_enough(inc.started_at, now)
+    }
+
+    /// Makes `id` public and mails its timeline so far to subscribers (on-call has it).
+    pub(super) async fn publish(
+        &self,
+        conn: &mut SqliteConnection,
+        id: crate::domain::IncidentId,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        if incidents::publish(conn, id, now).await? {
+            tracing::info!(incident = %id, "published an incident: its failure lasted detect.publish_after");
+            if self.mail.is_some() {
+                crate::notify::messages::queue_for_subscribers(conn, id, now).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn queue_mail(
@@ -166,7 +209,12 @@ impl Detector {
                 };
                 Some(PairInfo {
                     label: m.label.clone(),
+                    sdk: m.sdk.clone(),
+                    version: m.sdk_version.clone(),
+                    operation: m.operation.clone(),
+                    shape: m.shape.clone(),
                     region: m.region_name.clone(),
+                    region_rank: m.region_rank,
                     evidence,
                 })
             })

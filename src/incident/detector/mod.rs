@@ -30,13 +30,21 @@ pub const GROWTH_EVERY: Duration = Duration::from_secs(60);
 /// Longest the detector waits, once a component is troubled, for its other probes to report
 /// before opening, so the first update names every region a fault hit at once.
 pub const SETTLE_MAX: Duration = Duration::from_secs(2);
+/// The longest calm `monitoring` waits for after relapses (`detect.relapse_calm` doubles up
+/// to it).
+pub const CALM_MAX: Duration = Duration::from_secs(60 * 60);
 
 /// What the detector knows about a probe in a region from the config.
 #[derive(Debug, Clone)]
 struct PairMeta {
     component: ComponentId,
     label: String,
+    sdk: String,
+    sdk_version: String,
+    operation: String,
+    shape: String,
     region_name: String,
+    region_rank: usize,
 }
 
 /// Detection state changes computed inside a transaction, applied after it commits.
@@ -44,6 +52,7 @@ struct PairMeta {
 pub struct Staged {
     states: HashMap<Pair, ProbeState>,
     troubled_since: HashMap<ComponentId, Option<Timestamp>>,
+    calm_since: HashMap<ComponentId, Option<Timestamp>>,
     /// Whether the last evaluation left nothing time-driven to do.
     idle: Option<bool>,
     /// Something a reader of the status page would see changed.
@@ -67,6 +76,10 @@ pub struct Detector {
     meta: HashMap<Pair, PairMeta>,
     states: HashMap<Pair, ProbeState>,
     troubled_since: HashMap<ComponentId, Timestamp>,
+    /// Since when each component has had nothing troubled (absent: troubled, or not yet seen).
+    calm_since: HashMap<ComponentId, Timestamp>,
+    /// How long a failure lasts before its incident is public.
+    publish_after: Duration,
     /// No open incident and nothing troubled at the last evaluation: ticks can be skipped.
     idle: bool,
     /// Mail composition, when `[smtp]` is configured.
@@ -76,12 +89,16 @@ pub struct Detector {
 impl Detector {
     /// A detector for `config`'s probes, every state fresh.
     pub fn new(config: &Config) -> Self {
-        let region_name = |id: &RegionId| {
+        let region = |id: &RegionId| {
             config
                 .regions
                 .iter()
-                .find(|r| &r.id == id)
-                .map_or_else(|| id.to_string(), |r| r.name.clone())
+                .enumerate()
+                .find(|(_, r)| &r.id == id)
+                .map_or_else(
+                    || (id.to_string(), usize::MAX),
+                    |(i, r)| (r.name.clone(), i),
+                )
         };
         let mut meta = HashMap::new();
         let mut settle: HashMap<ComponentId, Duration> = HashMap::new();
@@ -90,12 +107,18 @@ impl Detector {
             let s = settle.entry(p.component.clone()).or_default();
             *s = (*s).max(every);
             for r in &p.regions {
+                let (region_name, region_rank) = region(r);
                 meta.insert(
                     (p.id.clone(), r.clone()),
                     PairMeta {
                         component: p.component.clone(),
                         label: p.label.clone(),
-                        region_name: region_name(r),
+                        sdk: p.sdk.clone(),
+                        sdk_version: p.sdk_version.clone(),
+                        operation: p.operation.clone(),
+                        shape: p.shape.clone(),
+                        region_name,
+                        region_rank,
                     },
                 );
             }
@@ -108,6 +131,8 @@ impl Detector {
             rules: Rules {
                 resolve_after_quiet: config.detect.resolve_after_quiet,
                 growth_every: GROWTH_EVERY,
+                calm_after_relapse: config.detect.relapse_calm,
+                calm_max: CALM_MAX,
             },
             components: config
                 .components
@@ -118,6 +143,8 @@ impl Detector {
             meta,
             states: HashMap::new(),
             troubled_since: HashMap::new(),
+            calm_since: HashMap::new(),
+            publish_after: config.detect.publish_after,
             idle: false,
             mail: crate::notify::MailContext::from_config(config),
         }
@@ -254,6 +281,12 @@ impl Detector {
                 None => self.troubled_since.remove(&c),
             };
         }
+        for (c, since) in staged.calm_since {
+            match since {
+                Some(t) => self.calm_since.insert(c, t),
+                None => self.calm_since.remove(&c),
+            };
+        }
     }
 
     fn state<'a>(&'a self, staged: &'a Staged, key: &Pair) -> Option<&'a ProbeState> {
@@ -291,7 +324,12 @@ impl Detector {
             );
             let open = incidents::open_incident_for(conn, component).await?;
             idle &= open.is_none() && !signal.is_troubled();
-            let mut tracked = open.as_ref().map(tracked_of);
+            let calm_since = (!signal.is_troubled())
+                .then(|| self.calm_since.get(component).copied().unwrap_or(now));
+            if calm_since != self.calm_since.get(component).copied() {
+                staged.calm_since.insert(component.clone(), calm_since);
+            }
+            let mut tracked = open.as_ref().map(|inc| tracked_of(inc, calm_since));
             if let (Some(inc), Some(t), Some(at)) =
                 (&open, tracked.as_mut(), failed_at.get(component))
             {
@@ -316,6 +354,12 @@ impl Detector {
                 }
                 if let Some(change) = change {
                     since_changes.push((component.clone(), change));
+                }
+            }
+            if let (Some(inc), true) = (&open, signal.is_troubled()) {
+                if self.publish_due(inc, now) {
+                    staged.changed = true;
+                    self.publish(conn, inc.id, now).await?;
                 }
             }
             if let Some(step) = step {
@@ -355,8 +399,8 @@ impl Detector {
     }
 }
 
-/// The lifecycle's view of a stored incident.
-fn tracked_of(inc: &Incident) -> Tracked {
+/// The lifecycle's view of a stored incident, with the component's calm spell.
+fn tracked_of(inc: &Incident, calm_since: Option<Timestamp>) -> Tracked {
     Tracked {
         status: inc.status,
         status_set_by: inc.status_set_by,
@@ -367,6 +411,8 @@ fn tracked_of(inc: &Incident) -> Tracked {
         last_failure_at: inc.last_failure_at,
         started_at: inc.started_at,
         monitoring_at: inc.monitoring_at,
+        relapses: inc.relapses,
+        calm_since,
     }
 }
 
