@@ -83,7 +83,7 @@ pub fn opening(component: &str, pairs: &[PairInfo], others_fine: bool) -> Words 
         "slower than expected"
     };
     let mut body = format!("Requests to the {component} are {verb} in {regions}:\n");
-    body.push_str(&grouped(pairs));
+    body.push_str(&lines(pairs, Mood::Troubled));
     if others_fine {
         body.push_str("Requests from other SDKs and operations are working normally.");
     } else {
@@ -99,19 +99,25 @@ pub fn opening(component: &str, pairs: &[PairInfo], others_fine: bool) -> Words 
 /// An update naming what started failing since the last one.
 pub fn growth(component: &str, added: &[PairInfo]) -> Words {
     let mut body = format!("The problem on the {component} has spread. Now also affected:\n");
-    body.push_str(grouped(added).trim_end());
+    body.push_str(lines(added, Mood::Troubled).trim_end());
     Words {
         body,
         evidence: evidence(added),
     }
 }
 
-/// Everything passes again.
-pub fn recovered(component: &str) -> Words {
-    Words::plain(format!(
-        "Requests to the {component} are succeeding again for every SDK in every region. \
-         We are monitoring to make sure the fix holds."
-    ))
+/// Everything passes again, grouped by what had been named as failing.
+pub fn recovered(component: &str, named: &[PairInfo]) -> Words {
+    let mut body =
+        format!("Requests to the {component} are succeeding again for every SDK in every region");
+    if named.is_empty() {
+        body.push_str(". ");
+    } else {
+        body.push_str(":\n");
+        body.push_str(&lines(named, Mood::Recovered));
+    }
+    body.push_str("We are monitoring to make sure the fix holds.");
+    Words::plain(body)
 }
 
 /// Quiet long enough to call it over.
@@ -129,7 +135,7 @@ pub fn relapse(component: &str, still: &[PairInfo]) -> Words {
     let mut body = format!(
         "The fix has not held everywhere: requests to the {component} are still failing:\n"
     );
-    body.push_str(&grouped(still));
+    body.push_str(&lines(still, Mood::Troubled));
     body.push_str("We are investigating again.");
     Words {
         body,
@@ -149,6 +155,15 @@ pub fn human_duration(d: Duration) -> String {
     }
 }
 
+/// Whether the lines say what is wrong or what works again.
+#[derive(Debug, Clone, Copy)]
+enum Mood {
+    /// Failing or slow now.
+    Troubled,
+    /// Named as failing before, passing now.
+    Recovered,
+}
+
 /// An SDK and a release of it.
 type Release<'a> = (&'a str, &'a str);
 /// A region's config rank and display name.
@@ -161,7 +176,7 @@ type Line<'a> = (Failure<'a>, Vec<Region<'a>>);
 /// One line per distinct failure: an operation that fails (or is slow) in the same regions,
 /// with every SDK release that shares it. `- Identify without traits fails in US East (Ohio)
 /// for the Go (5.1.0, 3.3.0) and Flutter (6.1.0) SDKs.`
-fn grouped(pairs: &[PairInfo]) -> String {
+fn lines(pairs: &[PairInfo], mood: Mood) -> String {
     // Regions of each (operation, failing, SDK release).
     let mut regions: BTreeMap<(Failure, Release), BTreeSet<Region>> = BTreeMap::new();
     for p in pairs {
@@ -189,7 +204,11 @@ fn grouped(pairs: &[PairInfo]) -> String {
         let ((op, failing), rs) = &key;
         let releases = &lines[&key];
         let names: Vec<&str> = rs.iter().map(|(_, n)| *n).collect();
-        let verb = if *failing { "fails" } else { "is slow" };
+        let verb = match (mood, failing) {
+            (Mood::Recovered, _) => "works again",
+            (Mood::Troubled, true) => "fails",
+            (Mood::Troubled, false) => "is slow",
+        };
         let sdks = sdk_list(releases);
         let plural = if sdks.len() == 1 { "" } else { "s" };
         let _ = writeln!(
@@ -373,6 +392,23 @@ mod tests {
         assert!(w
             .body
             .contains("Every SDK and operation we check is affected."));
+    }
+
+    #[test]
+    fn recovery_names_what_works_again_the_same_way() {
+        let pairs = [
+            info("Go", "5.1.0", NO_TRAITS, OHIO, false),
+            info("Go", "3.3.0", NO_TRAITS, OHIO, false),
+        ];
+        assert_eq!(
+            recovered("Edge API", &pairs).body,
+            "Requests to the Edge API are succeeding again for every SDK in every region:\n\
+             - Identify without traits works again in US East (Ohio) for the Go (5.1.0, 3.3.0) SDK.\n\
+             We are monitoring to make sure the fix holds."
+        );
+        assert!(recovered("Edge API", &[])
+            .body
+            .ends_with("region. We are monitoring to make sure the fix holds."));
     }
 
     #[test]

@@ -37,6 +37,10 @@ async fn monitoring_then_relapse_in_one_region_then_resolved_after_the_quiet_per
     assert!(inc["monitoring_at"].is_string());
     let last = bodies(&inc).pop().unwrap_or_default();
     assert!(last.contains("succeeding again"), "{last}");
+    assert!(
+        last.contains("- Identify without traits works again in "),
+        "recovery names what works again: {last}"
+    );
 
     // The fix does not hold in eu-west-2.
     emu.set_fault(Some("eu-west-2"), Fault::RequireTraitsKey)

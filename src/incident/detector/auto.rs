@@ -75,7 +75,9 @@ impl Detector {
                 self.note_announced(conn, inc, &added, now).await?;
             }
             (Step::Recovered, Some(inc)) => {
-                let words = text::recovered(name);
+                let named: BTreeSet<Pair> = inc.announced.iter().cloned().collect();
+                let infos = self.infos(&named, &BTreeSet::new(), staged);
+                let words = text::recovered(name, &infos);
                 self.say(conn, inc.id, IncidentStatus::Monitoring, &words, now)
                     .await?;
             }
