@@ -290,7 +290,10 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
                 let pending = story
                     .admin(reqwest::Method::GET, "/api/admin/outbox", None)
                     .await
-                    .map(|v| v["pending"].as_i64().unwrap_or(0))
+                    .map(|v| {
+                        v["pending"].as_i64().unwrap_or(0)
+                            + v["events_pending"].as_i64().unwrap_or(0)
+                    })
                     .unwrap_or(0);
                 if pending == 0 {
                     break;

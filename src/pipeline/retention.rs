@@ -1,9 +1,11 @@
-//! The retention stage: once an hour drops raw runs older than `storage.retention` and rollups
-//! past their keep time, in small transactions so the writer is never held long.
+//! The retention stage: once an hour drops raw runs older than `storage.retention`, rollups past
+//! their keep time, and delivered mail (outbox rows and expanded mail events) older than
+//! `storage.retention`, in small transactions so the writer is never held long. Mail still owed
+//! is never pruned.
 
 use crate::domain::Timestamp;
 use crate::rollup::Bucket;
-use crate::store::{begin_immediate, rollups, runs, Error};
+use crate::store::{begin_immediate, mail_events, outbox, rollups, runs, Error};
 use sqlx::SqliteConnection;
 use std::time::Duration;
 
@@ -56,6 +58,17 @@ impl Retention {
                 break;
             }
         }
+        let chunk = runs::PRUNE_CHUNK as i64;
+        loop {
+            let mut tx = begin_immediate(conn).await?;
+            let n = outbox::prune_sent(&mut tx, cutoff, chunk).await?
+                + mail_events::prune_expanded(&mut tx, cutoff, chunk).await?;
+            tx.commit().await?;
+            pruned += n;
+            if n < runs::PRUNE_CHUNK {
+                break;
+            }
+        }
         let mut tx = begin_immediate(conn).await?;
         for (bucket, keep) in [(Bucket::Hour, HOURLY_KEEP), (Bucket::Day, DAILY_KEEP)] {
             pruned += rollups::prune_rollups(&mut tx, bucket, before(now, keep)).await?;
@@ -63,7 +76,7 @@ impl Retention {
         tx.commit().await?;
         self.last_prune = Some(now);
         if pruned > 0 {
-            tracing::info!(pruned, "pruned old runs and rollups");
+            tracing::info!(pruned, "pruned old runs, rollups and delivered mail");
         }
         Ok(pruned)
     }
@@ -84,5 +97,113 @@ mod tests {
         let now = Timestamp::from_millis(1_000_000);
         assert!(before(now, Duration::from_secs(u64::MAX)).as_millis() < 0);
         assert_eq!(before(now, Duration::from_secs(1)).as_millis(), 999_000);
+    }
+}
+
+#[cfg(test)]
+mod mail_tests {
+    use super::*;
+    use crate::domain::{MailKind, Timestamp};
+    use crate::store::outbox::NewMail;
+    use crate::store::Store;
+
+    const DAY_MS: i64 = 86_400_000;
+
+    async fn count(conn: &mut SqliteConnection, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    #[tokio::test]
+    async fn delivered_mail_older_than_retention_goes_and_mail_still_owed_stays() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = Store::open(&dir.path().join("m.db").to_string_lossy())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut conn = store
+            .connect_writer()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let now = Timestamp::from_millis(100 * DAY_MS);
+        let old = Timestamp::from_millis(now.as_millis() - 20 * DAY_MS);
+        let mail = |key: &str| NewMail {
+            dedupe_key: key.into(),
+            kind: MailKind::Alert,
+            recipient: "oncall@example.com".into(),
+            subject: "s".into(),
+            text: "t".into(),
+            html: None,
+            headers: Vec::new(),
+            message_id: format!("{key}@example.org"),
+        };
+        let mut tx = begin_immediate(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mails = ["old-sent", "new-sent", "old-pending", "old-failed"].map(mail);
+        outbox::insert_mails(&mut tx, &mails, old)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        for (key, sql) in [
+            (
+                "old-sent",
+                format!(
+                    "update outbox set status = 'sent', sent_at = {} where dedupe_key = 'old-sent'",
+                    old.as_millis()
+                ),
+            ),
+            (
+                "new-sent",
+                format!(
+                    "update outbox set status = 'sent', sent_at = {} where dedupe_key = 'new-sent'",
+                    now.as_millis() - DAY_MS
+                ),
+            ),
+            (
+                "old-failed",
+                "update outbox set status = 'failed' where dedupe_key = 'old-failed'".to_owned(),
+            ),
+        ] {
+            sqlx::query(&sql)
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("{key}: {e}"));
+        }
+        let setup = [
+            "insert into incident (incident_id, title, impact, status, components, regions, started_at, created_at, opened_by, status_set_by, impact_set_by, updated_at) values (1, 't', 'minor', 'resolved', '[]', '[]', 0, 0, 'person', 'person', 'person', 0)".to_owned(),
+            "insert into incident_update (update_id, incident_id, status, body, author, created_at) values (1, 1, 'resolved', 'b', 'a', 0), (2, 1, 'resolved', 'b', 'a', 0)".to_owned(),
+            format!("insert into mail_event (update_id, audience, created_at, expanded_at) values (1, 'on_call', 0, {}), (1, 'subscribers', 0, null), (2, 'on_call', 0, {})", old.as_millis(), now.as_millis() - DAY_MS),
+        ];
+        for sql in setup {
+            sqlx::query(&sql)
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        let mut retention = Retention::new(Duration::from_secs(14 * 86_400));
+        let pruned = retention
+            .prune(&mut conn, now)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(pruned, 2, "one delivered mail and one expanded event");
+        let left: String = sqlx::query_scalar(
+            "select group_concat(dedupe_key, ',') from (select dedupe_key from outbox order by dedupe_key)",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(left, "new-sent,old-failed,old-pending");
+        assert_eq!(
+            count(
+                &mut conn,
+                "select count(*) from mail_event where expanded_at is null"
+            )
+            .await,
+            1,
+            "an event still to expand stays"
+        );
+        assert_eq!(count(&mut conn, "select count(*) from mail_event").await, 2);
     }
 }

@@ -84,6 +84,26 @@ pub async fn mark_event_expanded(
     Ok(())
 }
 
+/// Deletes up to `limit` events expanded before `cutoff`; returns how many went. Events not yet
+/// expanded are never pruned.
+pub async fn prune_expanded(
+    conn: &mut SqliteConnection,
+    cutoff: Timestamp,
+    limit: i64,
+) -> Result<u64, Error> {
+    let c = cutoff.as_millis();
+    Ok(sqlx::query!(
+        "delete from mail_event where mail_event_id in
+             (select mail_event_id from mail_event
+              where expanded_at is not null and expanded_at < ? limit ?)",
+        c,
+        limit
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
 /// How many events wait for expansion, and when the oldest was queued.
 pub async fn select_pending_summary(
     conn: &mut SqliteConnection,

@@ -192,6 +192,25 @@ pub async fn outbox_counts(conn: &mut SqliteConnection) -> Result<(i64, i64, i64
     Ok((r.pending, r.failed, r.sent))
 }
 
+/// Deletes up to `limit` mails delivered before `cutoff`; returns how many went. Pending and
+/// failed mails are never pruned: they are still owed.
+pub async fn prune_sent(
+    conn: &mut SqliteConnection,
+    cutoff: Timestamp,
+    limit: i64,
+) -> Result<u64, Error> {
+    let c = cutoff.as_millis();
+    Ok(sqlx::query!(
+        "delete from outbox where outbox_id in
+             (select outbox_id from outbox where status = 'sent' and sent_at < ? limit ?)",
+        c,
+        limit
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
 /// Pending and failed mails for the admin API, oldest first.
 pub async fn unsent(
     conn: &mut SqliteConnection,

@@ -10,6 +10,9 @@ use serde_json::{json, Value};
 pub(super) async fn list_outbox(State(state): State<AppState>) -> Result<Json<Value>, WebError> {
     let mut conn = state.store.pool().acquire().await?;
     let (pending, failed, sent) = crate::store::outbox::outbox_counts(&mut conn).await?;
+    // Updates whose mail is not yet expanded into the outbox are still owed too.
+    let (events, oldest_event) =
+        crate::store::mail_events::select_pending_summary(&mut conn).await?;
     let rows = crate::store::outbox::unsent(&mut conn, 500).await?;
     let mails: Vec<Value> = rows
         .into_iter()
@@ -21,9 +24,12 @@ pub(super) async fn list_outbox(State(state): State<AppState>) -> Result<Json<Va
             })
         })
         .collect();
-    Ok(Json(
-        json!({ "pending": pending, "failed": failed, "sent": sent, "mails": mails }),
-    ))
+    Ok(Json(json!({
+        "pending": pending, "failed": failed, "sent": sent,
+        "events_pending": events,
+        "oldest_event_at": oldest_event.map(Timestamp::to_rfc3339),
+        "mails": mails,
+    })))
 }
 
 pub(super) async fn count_subscribers(
