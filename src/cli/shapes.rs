@@ -21,7 +21,7 @@ pub(super) fn shapes(action: ShapesAction) -> ExitCode {
                     }
                     vec![
                         s.id.clone(),
-                        s.sdk.clone(),
+                        crate::probe::render::display_sdk(s),
                         s.sdk_version.clone(),
                         s.operation.clone(),
                         s.parts.method.clone(),
@@ -71,20 +71,8 @@ pub(super) fn shapes(action: ShapesAction) -> ExitCode {
                 Err(e) => return bad_input(e),
             };
             match format {
-                ShowFormat::Json => println!(
-                    "{}",
-                    serde_json::json!({"method": req.method, "url": req.url, "headers": req.headers, "body": req.body})
-                ),
-                ShowFormat::Text => {
-                    println!("{} {}", req.method, req.url);
-                    for (n, v) in &req.headers {
-                        println!("{n}: {v}");
-                    }
-                    if let Some(body) = &req.body {
-                        println!();
-                        println!("{body}");
-                    }
-                }
+                ShowFormat::Json => println!("{}", crate::probe::render::show_json(&req)),
+                ShowFormat::Text => print!("{}", crate::probe::render::show_text(&req)),
             }
             ExitCode::SUCCESS
         }

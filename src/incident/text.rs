@@ -209,17 +209,33 @@ fn lines(pairs: &[PairInfo], mood: Mood) -> String {
             (Mood::Troubled, true) => "fails",
             (Mood::Troubled, false) => "is slow",
         };
-        let sdks = sdk_list(releases);
-        let plural = if sdks.len() == 1 { "" } else { "s" };
         let _ = writeln!(
             out,
-            "- {} {verb} in {} for the {} SDK{plural}.",
+            "- {} {verb} in {} for {}.",
             capitalised(op),
             join_and(&names),
-            join_and(&sdks.iter().map(String::as_str).collect::<Vec<_>>())
+            whom(releases)
         );
     }
     out
+}
+
+/// `the Go (5.1.0) and Elixir (2.0.0) SDKs`; an SDK whose name says what it is (`JavaScript SDK
+/// in browsers`) stands on its own: `the Go (5.1.0) SDK and the JavaScript SDK in browsers
+/// (10.0.0)`.
+fn whom(releases: &BTreeSet<Release>) -> String {
+    let (named, plain): (Vec<String>, Vec<String>) = sdk_list(releases)
+        .into_iter()
+        .partition(|s| s.contains(" SDK"));
+    let mut parts = Vec::new();
+    if !plain.is_empty() {
+        let plural = if plain.len() == 1 { "" } else { "s" };
+        let list: Vec<&str> = plain.iter().map(String::as_str).collect();
+        parts.push(format!("the {} SDK{plural}", join_and(&list)));
+    }
+    parts.extend(named.iter().map(|n| format!("the {n}")));
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    join_and(&parts)
 }
 
 /// `Go (5.1.0, 3.3.0)` for each SDK, in alphabetical order, newest release first.
@@ -409,6 +425,23 @@ mod tests {
         assert!(recovered("Edge API", &[])
             .body
             .ends_with("region. We are monitoring to make sure the fix holds."));
+    }
+
+    #[test]
+    fn browsers_are_named_as_their_own_runtime() {
+        let browser = "JavaScript SDK in browsers";
+        let only = [info(browser, "10.0.0", "environment flags", OHIO, true)];
+        assert!(opening("Edge API", &only, true).body.contains(
+            "- Environment flags fails in US East (Ohio) for the JavaScript SDK in browsers (10.0.0)."
+        ));
+        let mixed = [
+            info(browser, "10.0.0", "environment flags", OHIO, true),
+            info(browser, "3.22.0", "environment flags", OHIO, true),
+            info("Go", "5.1.0", "environment flags", OHIO, true),
+        ];
+        assert!(opening("Edge API", &mixed, true).body.contains(
+            "for the Go (5.1.0) SDK and the JavaScript SDK in browsers (10.0.0, 3.22.0)."
+        ));
     }
 
     #[test]

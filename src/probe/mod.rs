@@ -3,6 +3,7 @@
 
 pub mod assert;
 pub mod body;
+mod browser;
 pub mod catalog;
 pub mod confirm;
 pub mod json_text;

@@ -2,7 +2,7 @@
 //! in order, and the body text. Pure: no I/O, so `mimic shapes show` and the runner agree.
 
 use super::body::render_body;
-use super::shape::{Cond, QueryParam, RequestParts, Shape};
+use super::shape::{Cond, HeaderSpec, QueryParam, RequestParts, Runtime, Shape};
 use super::url::{encode_query, join_url};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -21,6 +21,23 @@ pub struct RenderedRequest {
     pub headers: Vec<(String, String)>,
     /// Body text byte for byte, if any.
     pub body: Option<String>,
+    /// For a browser shape: the CORS preflight sent first (when the Fetch standard needs one).
+    #[serde(skip)]
+    pub preflight: Option<Box<RenderedRequest>>,
+    /// For a browser shape: what the browser judges the answers by.
+    #[serde(skip)]
+    pub browser: Option<BrowserFacts>,
+}
+
+/// What a browser knows about a page's cross-origin request when it judges the answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowserFacts {
+    /// The page's origin, e.g. `https://app.example.com`.
+    pub origin: String,
+    /// The real request's method.
+    pub method: String,
+    /// Its CORS-unsafe header names: lower case, sorted, once each.
+    pub unsafe_headers: Vec<String>,
 }
 
 /// Why a shape could not be rendered with the given variables.
@@ -47,6 +64,7 @@ struct Facts {
     traits: Option<usize>,
     transient: bool,
     numeric_identifier: bool,
+    cors_unsafe: bool,
 }
 
 impl Facts {
@@ -76,6 +94,7 @@ impl Facts {
             traits,
             transient,
             numeric_identifier,
+            cors_unsafe: false,
         })
     }
 
@@ -90,6 +109,7 @@ impl Facts {
             Cond::Transient => self.transient,
             Cond::NotTransient => !self.transient,
             Cond::NumericIdentifier => self.numeric_identifier,
+            Cond::CorsUnsafeHeaders => self.cors_unsafe,
         }
     }
 
@@ -139,18 +159,157 @@ pub fn render(shape: &Shape, vars: &Vars, base_url: &str) -> Result<RenderedRequ
         url.push(if url.contains('?') { '&' } else { '?' });
         url.push_str(&query);
     }
-    let mut headers = Vec::with_capacity(parts.headers.len());
-    for h in &parts.headers {
-        if facts.all(&h.when, has_body) {
-            headers.push((h.name.clone(), fill_template(&h.value, &vars)?));
-        }
-    }
-    Ok(RenderedRequest {
+    let headers = render_headers(&parts.headers, &vars, &facts, has_body)?;
+    let mut req = RenderedRequest {
         method: parts.method.clone(),
         url,
         headers,
         body,
-    })
+        preflight: None,
+        browser: None,
+    };
+    if shape.runtime == Runtime::Browser {
+        with_preflight(shape, &vars, facts, &mut req)?;
+    }
+    Ok(req)
+}
+
+fn render_headers(
+    specs: &[HeaderSpec],
+    vars: &Vars,
+    facts: &Facts,
+    has_body: bool,
+) -> Result<Vec<(String, String)>, RenderError> {
+    let mut headers = Vec::with_capacity(specs.len());
+    for h in specs {
+        if facts.all(&h.when, has_body) {
+            headers.push((h.name.clone(), fill_template(&h.value, vars)?));
+        }
+    }
+    Ok(headers)
+}
+
+/// Header names a page cannot set: the browser adds them itself (Fetch "forbidden request-header"
+/// names and prefixes; Chromium also keeps `User-Agent` its own). They never count as
+/// CORS-unsafe and never appear in `Access-Control-Request-Headers`.
+fn set_by_browser(name: &str) -> bool {
+    const NAMES: [&str; 22] = [
+        "accept-charset",
+        "accept-encoding",
+        "access-control-request-headers",
+        "access-control-request-method",
+        "connection",
+        "content-length",
+        "cookie",
+        "cookie2",
+        "date",
+        "dnt",
+        "expect",
+        "host",
+        "keep-alive",
+        "origin",
+        "referer",
+        "set-cookie",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "via",
+        "user-agent",
+    ];
+    let lower = name.to_ascii_lowercase();
+    NAMES.contains(&lower.as_str()) || lower.starts_with("sec-") || lower.starts_with("proxy-")
+}
+
+/// Adds what a browser does around a page's request: the facts it judges answers by and, when
+/// the Fetch standard needs one, the preflight (`OPTIONS` on the same URL, no body).
+fn with_preflight(
+    shape: &Shape,
+    vars: &Vars,
+    mut facts: Facts,
+    req: &mut RenderedRequest,
+) -> Result<(), RenderError> {
+    let origin = match vars.get("origin") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(_) => {
+            return Err(RenderError::BadVar {
+                name: "origin".into(),
+                problem: "must be the page's origin, e.g. \"https://app.example.com\"".into(),
+            })
+        }
+        None => return Err(RenderError::MissingVar("origin".into())),
+    };
+    let author: Vec<(String, String)> = req
+        .headers
+        .iter()
+        .filter(|(n, _)| !set_by_browser(n))
+        .cloned()
+        .collect();
+    let unsafe_headers = super::cors::unsafe_header_names(&author);
+    if super::cors::needs_preflight(&req.method, &unsafe_headers) {
+        let mut pre_vars = vars.clone();
+        pre_vars.insert("cors_request_method".into(), Value::String(req.method.clone()));
+        pre_vars.insert(
+            "cors_request_headers".into(),
+            Value::String(super::cors::request_headers_value(&unsafe_headers).unwrap_or_default()),
+        );
+        facts.cors_unsafe = !unsafe_headers.is_empty();
+        req.preflight = Some(Box::new(RenderedRequest {
+            method: "OPTIONS".into(),
+            url: req.url.clone(),
+            headers: render_headers(&shape.preflight_headers, &pre_vars, &facts, false)?,
+            body: None,
+            preflight: None,
+            browser: None,
+        }));
+    }
+    req.browser = Some(BrowserFacts {
+        origin,
+        method: req.method.clone(),
+        unsafe_headers,
+    });
+    Ok(())
+}
+
+/// Every request `req` stands for, in the order they go out: the preflight (if any), then it.
+pub fn steps(req: &RenderedRequest) -> Vec<&RenderedRequest> {
+    let mut out: Vec<&RenderedRequest> = req.preflight.iter().map(|p| p.as_ref()).collect();
+    out.push(req);
+    out
+}
+
+/// `mimic shapes show`'s text: each request as method and URL, headers, and body; a browser
+/// shape's preflight first, a blank line between requests.
+pub fn show_text(req: &RenderedRequest) -> String {
+    let mut out = String::new();
+    for (i, r) in steps(req).into_iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&format!("{} {}\n", r.method, r.url));
+        for (n, v) in &r.headers {
+            out.push_str(&format!("{n}: {v}\n"));
+        }
+        if let Some(body) = &r.body {
+            out.push('\n');
+            out.push_str(body);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `mimic shapes show --format json`: the flat request, or `{"steps": [...]}` when a preflight
+/// goes first.
+pub fn show_json(req: &RenderedRequest) -> Value {
+    let one = |r: &RenderedRequest| {
+        serde_json::json!({"method": r.method, "url": r.url, "headers": r.headers, "body": r.body})
+    };
+    if req.preflight.is_some() {
+        serde_json::json!({ "steps": steps(req).into_iter().map(one).collect::<Vec<_>>() })
+    } else {
+        one(req)
+    }
 }
 
 fn render_query(
@@ -219,7 +378,10 @@ fn var_text(name: &str, value: Option<&Value>) -> Result<String, RenderError> {
 /// A reader's name for what a probe does, e.g. `Go SDK identify without traits`.
 pub fn describe(shape: &Shape, vars: &Vars) -> String {
     let vars = effective_vars(shape, vars);
-    let mut label = format!("{} SDK", shape.sdk);
+    let mut label = match shape.runtime {
+        Runtime::Browser => display_sdk(shape),
+        Runtime::Server => format!("{} SDK", shape.sdk),
+    };
     if shape.id.contains('@') && !shape.sdk_version.is_empty() {
         label.push_str(&format!(" {}", shape.sdk_version));
     }
@@ -272,6 +434,14 @@ pub fn operation_phrase(shape: &Shape, vars: &Vars) -> String {
         }
     }
     op
+}
+
+/// The SDK as a reader names it: `Go`, or `JavaScript SDK in browsers` for a browser shape.
+pub fn display_sdk(shape: &Shape) -> String {
+    match shape.runtime {
+        Runtime::Browser => format!("{} SDK in browsers", shape.sdk),
+        Runtime::Server => shape.sdk.clone(),
+    }
 }
 
 /// The SDK release a shape reproduces as a reader writes it: `5.1.0` for `v5.1.0`.

@@ -5,8 +5,9 @@
 //! case (as every SDK's traffic arrives over HTTP/2), and reqwest adds `accept: */*` when a shape
 //! sends no Accept header (most SDK runtimes send that same value).
 
-use super::render::RenderedRequest;
+use super::render::{BrowserFacts, RenderedRequest};
 use bytes::Bytes;
+use std::sync::Arc;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 /// Why a rendered request cannot be sent.
@@ -35,6 +36,16 @@ pub struct Prepared {
     url: reqwest::Url,
     headers: HeaderMap,
     body: Option<Bytes>,
+    browser: Option<Arc<BrowserPrepared>>,
+}
+
+/// What a browser shape adds around its request: the preflight, and what answers are judged by.
+#[derive(Debug)]
+pub struct BrowserPrepared {
+    /// The CORS preflight, when the request needs one.
+    pub preflight: Option<Prepared>,
+    /// The page origin, method and CORS-unsafe header names.
+    pub facts: BrowserFacts,
 }
 
 impl Prepared {
@@ -53,12 +64,25 @@ impl Prepared {
             let v = HeaderValue::from_str(value).map_err(|_| BuildError::Header(name.clone()))?;
             headers.append(n, v);
         }
+        let browser = match &r.browser {
+            Some(facts) => Some(Arc::new(BrowserPrepared {
+                preflight: r.preflight.as_deref().map(Prepared::new).transpose()?,
+                facts: facts.clone(),
+            })),
+            None => None,
+        };
         Ok(Prepared {
             method,
             url,
             headers,
             body: r.body.clone().map(Bytes::from),
+            browser,
         })
+    }
+
+    /// The browser part, for a browser shape's request.
+    pub fn browser(&self) -> Option<&BrowserPrepared> {
+        self.browser.as_deref()
     }
 
     /// A fresh request (cheap: the body bytes are shared).

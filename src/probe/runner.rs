@@ -81,9 +81,18 @@ pub async fn execute_prepared(
     limits: Limits,
 ) -> Execution {
     let started = Instant::now();
-    let built = req.request();
-    let exchange = exchange(client, built, limits.body_cap);
-    let result = tokio::time::timeout(limits.timeout, exchange).await;
+    let result = match req.browser() {
+        None => {
+            let exchange = exchange(client, req.request(), limits.body_cap);
+            tokio::time::timeout(limits.timeout, exchange)
+                .await
+                .map(|r| r.map(|(status, _, body)| (status, body)))
+        }
+        Some(browser) => {
+            let exchange = super::browser::exchange(client, req, browser, limits.body_cap);
+            tokio::time::timeout(limits.timeout, exchange).await
+        }
+    };
     let latency = started.elapsed();
     match result {
         Err(_) => Execution {
@@ -123,17 +132,22 @@ pub async fn execute_prepared(
     }
 }
 
-struct Failure {
-    outcome: RunOutcome,
-    status: Option<u16>,
-    message: String,
+/// Why an exchange ended without an answer to judge.
+pub(super) struct Failure {
+    /// Outcome class.
+    pub(super) outcome: RunOutcome,
+    /// HTTP status, when an answer arrived.
+    pub(super) status: Option<u16>,
+    /// What happened.
+    pub(super) message: String,
 }
 
-async fn exchange(
+/// Sends one request and reads the answer: status, headers and the (decoded) body up to `cap`.
+pub(super) async fn exchange(
     client: &reqwest::Client,
     req: reqwest::Request,
     cap: usize,
-) -> Result<(u16, Vec<u8>), Failure> {
+) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), Failure> {
     let mut resp = client.execute(req).await.map_err(|e| classify(&e, None))?;
     let status = resp.status().as_u16();
     let too_large = |status| Failure {
@@ -150,6 +164,7 @@ async fn exchange(
         .and_then(|v| v.to_str().ok())
         .map(|s| s.trim().to_ascii_lowercase());
     let expected = resp.content_length().unwrap_or(0).min(cap as u64) as usize;
+    let headers = std::mem::take(resp.headers_mut());
     let mut body = Vec::with_capacity(expected);
     while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e, Some(status)))? {
         if body.len() + chunk.len() > cap {
@@ -157,15 +172,32 @@ async fn exchange(
         }
         body.extend_from_slice(&chunk);
     }
-    match encoding.as_deref() {
-        Some("gzip") | Some("x-gzip") => decode(GzDecoder::new(&body[..]), cap, status),
-        Some("deflate") => decode(ZlibDecoder::new(&body[..]), cap, status),
-        _ => Ok((status, body)),
-    }
+    let body = match encoding.as_deref() {
+        Some("gzip") | Some("x-gzip") => decode(GzDecoder::new(&body[..]), cap, status)?,
+        Some("deflate") => decode(ZlibDecoder::new(&body[..]), cap, status)?,
+        // Browsers advertise br and zstd; a server may well answer in either.
+        Some("br") => decode(
+            brotli_decompressor::Decompressor::new(&body[..], 4096),
+            cap,
+            status,
+        )?,
+        Some("zstd") => match ruzstd::decoding::StreamingDecoder::new(&body[..]) {
+            Ok(d) => decode(d, cap, status)?,
+            Err(e) => {
+                return Err(Failure {
+                    outcome: RunOutcome::InvalidJson,
+                    status: Some(status),
+                    message: format!("HTTP {status}, body could not be decompressed: {e}"),
+                })
+            }
+        },
+        _ => body,
+    };
+    Ok((status, headers, body))
 }
 
 /// Inflates a compressed body, refusing to grow past the cap (a zip bomb costs nothing).
-fn decode(reader: impl Read, cap: usize, status: u16) -> Result<(u16, Vec<u8>), Failure> {
+fn decode(reader: impl Read, cap: usize, status: u16) -> Result<Vec<u8>, Failure> {
     let mut out = Vec::new();
     match reader.take(cap as u64 + 1).read_to_end(&mut out) {
         Ok(n) if n > cap => Err(Failure {
@@ -173,7 +205,7 @@ fn decode(reader: impl Read, cap: usize, status: u16) -> Result<(u16, Vec<u8>), 
             status: Some(status),
             message: format!("HTTP {status}, decoded body larger than {cap} bytes"),
         }),
-        Ok(_) => Ok((status, out)),
+        Ok(_) => Ok(out),
         Err(e) => Err(Failure {
             outcome: RunOutcome::InvalidJson,
             status: Some(status),

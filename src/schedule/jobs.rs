@@ -85,7 +85,7 @@ pub fn build_jobs(config: &Config) -> Result<Vec<Job>, JobError> {
             jobs.push(Job {
                 probe: p.id.clone(),
                 label: p.label.clone(),
-                sdk: shape.sdk.clone(),
+                sdk: crate::probe::render::display_sdk(shape),
                 operation: shape.operation.clone(),
                 component: p.component.clone(),
                 region: region.clone(),

@@ -4,6 +4,7 @@
 mod support;
 
 mod a_bad_config_value_is_refused_by_check_and_serve_before_anything_starts;
+mod a_cors_change_fails_only_the_browser_shapes;
 mod a_database_locked_for_45_s_turns_healthz_red_and_loses_no_run;
 mod a_flapping_region_opens_no_incident;
 mod a_fleet_of_three_thousand_jobs_keeps_storing_past_minute_two;

@@ -20,7 +20,10 @@ const FAULTY: &str = "us-east-2";
 fn fleet(cfg: TestConfig) -> TestConfig {
     let mut cfg = cfg;
     for shape in Catalog::builtin().iter() {
-        if shape.id.contains('@') || !matches!(shape.operation.as_str(), "flags" | "identify") {
+        if shape.id.contains('@')
+            || shape.runtime != mimic::probe::shape::Runtime::Server
+            || !matches!(shape.operation.as_str(), "flags" | "identify")
+        {
             continue;
         }
         let id = shape.id.trim_start_matches("flagsmith.").replace('.', "-");

@@ -222,7 +222,7 @@ pub(super) fn probe(
     Some(Probe {
         id: ProbeId::new(&rp.id),
         label: describe(shape, &rp.vars),
-        sdk: shape.sdk.clone(),
+        sdk: crate::probe::render::display_sdk(shape),
         sdk_version: crate::probe::render::display_version(shape),
         operation: crate::probe::render::operation_phrase(shape, &rp.vars),
         component,

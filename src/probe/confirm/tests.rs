@@ -45,6 +45,8 @@ async fn run(fail_first: usize, confirm: Confirm, expect: Expectation) -> (Confi
         url,
         headers: Vec::new(),
         body: None,
+        preflight: None,
+        browser: None,
     })
     .unwrap_or_else(|e| panic!("{e}"));
     let client = http_client().unwrap_or_else(|e| panic!("{e}"));

@@ -10,6 +10,6 @@ mod spec;
 
 pub use resolve::{resolve_all, HeaderSpec, RequestParts, Shape, ShapeError, Variant};
 pub use spec::{
-    BaseJoin, BodySpec, Cond, ExpectSpec, FieldSpec, Fill, Keep, QueryEncode, QueryParam,
+    BaseJoin, BodySpec, Cond, ExpectSpec, FieldSpec, Fill, Keep, QueryEncode, QueryParam, Runtime,
     ShapeSpec, ValueEncode, VariantSpec,
 };

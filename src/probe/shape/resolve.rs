@@ -1,6 +1,6 @@
 //! Resolving shape specs into concrete [`Shape`]s: `extends`, required fields, and the checks.
 
-use super::spec::{BaseJoin, BodySpec, Cond, ExpectSpec, QueryParam, ShapeSpec};
+use super::spec::{BaseJoin, BodySpec, Cond, ExpectSpec, QueryParam, Runtime, ShapeSpec};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -64,6 +64,10 @@ pub struct Shape {
     pub defaults: serde_json::Map<String, serde_json::Value>,
     /// Default expectations.
     pub expect: ExpectSpec,
+    /// Where the SDK runs.
+    pub runtime: Runtime,
+    /// A browser shape's preflight headers (empty for server shapes).
+    pub preflight_headers: Vec<HeaderSpec>,
 }
 
 /// Why a set of shape specs could not be resolved.
@@ -96,7 +100,9 @@ impl ShapeSpec {
             body,
             defaults,
             expect,
-            variant
+            variant,
+            runtime,
+            preflight_headers
         );
         self
     }
@@ -188,7 +194,23 @@ impl ShapeSpec {
                 parts: vp,
             });
         }
+        let runtime = self.runtime.unwrap_or_default();
+        let preflight_headers = parse_headers(self.preflight_headers.as_deref().unwrap_or_default())?;
+        match runtime {
+            Runtime::Browser if preflight_headers.is_empty() => {
+                return Err("a browser shape needs preflight_headers".into())
+            }
+            Runtime::Server if !preflight_headers.is_empty() => {
+                return Err("preflight_headers need runtime = \"browser\"".into())
+            }
+            _ => {}
+        }
+        if runtime == Runtime::Browser && !self.defaults.as_ref().is_some_and(|d| d.contains_key("origin")) {
+            return Err("a browser shape needs a default `origin` (the page's origin)".into());
+        }
         Ok(Shape {
+            runtime,
+            preflight_headers,
             id: self.id.clone(),
             sdk: self.sdk.clone().unwrap_or_else(|| "custom".into()),
             sdk_version: self.sdk_version.clone().unwrap_or_default(),

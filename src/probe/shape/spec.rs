@@ -39,6 +39,25 @@ pub struct ShapeSpec {
     pub expect: Option<ExpectSpec>,
     /// Conditional overrides: the first whose `when` holds replaces the fields it sets.
     pub variant: Option<Vec<VariantSpec>>,
+    /// Where the SDK runs: `server` (default: the request goes out as written) or `browser` (a
+    /// page's cross-origin request: a CORS preflight first when the Fetch standard needs one,
+    /// and the answers judged as a browser would).
+    pub runtime: Option<Runtime>,
+    /// A browser shape's preflight headers in wire order, like `headers`. Templates may use
+    /// `{cors_request_method}` and `{cors_request_headers}` (the CORS-unsafe header names of
+    /// the real request); condition `cors_unsafe_headers` holds when there are any.
+    pub preflight_headers: Option<Vec<Vec<String>>>,
+}
+
+/// Where an SDK's requests come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Runtime {
+    /// A server or app process: the request is sent as written.
+    #[default]
+    Server,
+    /// A web page on another origin: CORS applies.
+    Browser,
 }
 
 /// A conditional override of a shape's request parts.
@@ -212,6 +231,8 @@ pub enum Cond {
     NotTransient,
     /// `identifier` is a JSON number.
     NumericIdentifier,
+    /// The real request of a browser shape has CORS-unsafe headers (preflight headers only).
+    CorsUnsafeHeaders,
 }
 
 impl Cond {

@@ -9,9 +9,21 @@ use mimic::probe::Catalog;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-const SDKS: [&str; 13] = [
-    "go", "python", "nodejs", "js", "rust", "java", "dotnet", "ruby", "php", "elixir", "flutter",
-    "ios", "kotlin",
+const SDKS: [&str; 14] = [
+    "go",
+    "python",
+    "nodejs",
+    "js",
+    "js-browser",
+    "rust",
+    "java",
+    "dotnet",
+    "ruby",
+    "php",
+    "elixir",
+    "flutter",
+    "ios",
+    "kotlin",
 ];
 const SERVER_SDKS: [&str; 9] = [
     "go", "python", "nodejs", "rust", "java", "dotnet", "ruby", "php", "elixir",
@@ -189,6 +201,7 @@ fn golden_files_are_exactly_what_mimic_shapes_show_prints() {
     for (id, case) in [
         ("flagsmith.elixir.identify", Case::C),
         ("flagsmith.js.identify", Case::B),
+        ("flagsmith.js-browser.identify", Case::C),
         ("flagsmith.dotnet@5.2.2.identify", Case::D2),
         ("flagsmith.rust.environment_document", Case::F),
     ] {

@@ -155,18 +155,9 @@ pub fn body_keys(r: &RenderedRequest) -> Vec<String> {
     }
 }
 
-/// The request in `mimic shapes show` text format.
+/// The request in `mimic shapes show` text format (a browser shape's preflight first).
 pub fn show_text(r: &RenderedRequest) -> String {
-    let mut out = format!("{} {}\n", r.method, r.url);
-    for (name, value) in &r.headers {
-        out.push_str(&format!("{name}: {value}\n"));
-    }
-    if let Some(body) = &r.body {
-        out.push('\n');
-        out.push_str(body);
-        out.push('\n');
-    }
-    out
+    mimic::probe::render::show_text(r)
 }
 
 /// Where the golden file of one shape and case lives.

@@ -10,6 +10,7 @@ mod go;
 mod ios;
 mod java;
 mod js;
+mod js_browser;
 mod kotlin;
 mod nodejs;
 mod php;
