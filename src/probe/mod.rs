@@ -5,6 +5,7 @@ pub mod assert;
 pub mod body;
 pub mod catalog;
 pub mod confirm;
+pub mod cors;
 pub mod json_text;
 pub mod json_walk;
 pub mod render;
