@@ -80,7 +80,7 @@ pub fn judge_preflight(
     let header_names = allow_list(headers, "access-control-allow-headers")?;
     let wildcard_ok = !req.credentials;
     let method = normalize_method(req.method);
-    let method_allowed = methods.iter().any(|m| *m == method)
+    let method_allowed = methods.contains(&method)
         || is_safelisted_method(&method)
         || (wildcard_ok && methods.iter().any(|m| m == "*"));
     if !method_allowed {
