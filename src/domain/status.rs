@@ -30,11 +30,13 @@ pub enum RunOutcome {
     BodyTooLarge,
     /// A JSON expectation was set but the body is not JSON.
     InvalidJson,
+    /// A browser would refuse the answer (CORS): the page's script would see a network error.
+    Cors,
 }
 
 impl RunOutcome {
     /// Every variant, for exhaustive tests and metrics.
-    pub const ALL: [RunOutcome; 11] = [
+    pub const ALL: [RunOutcome; 12] = [
         Self::Ok,
         Self::Degraded,
         Self::HttpStatus,
@@ -46,6 +48,7 @@ impl RunOutcome {
         Self::Reset,
         Self::BodyTooLarge,
         Self::InvalidJson,
+        Self::Cors,
     ];
 
     /// The snake_case name used in SQL, JSON and tables.
@@ -62,7 +65,13 @@ impl RunOutcome {
             Self::Reset => "reset",
             Self::BodyTooLarge => "body_too_large",
             Self::InvalidJson => "invalid_json",
+            Self::Cors => "cors",
         }
+    }
+
+    /// Parses the snake_case name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
     }
 
     /// True for `ok` and `degraded`: the run counts as a success.

@@ -6,6 +6,7 @@ pub mod body;
 mod browser;
 pub mod catalog;
 pub mod confirm;
+pub mod cors;
 pub mod json_text;
 pub mod json_walk;
 pub mod render;

@@ -182,3 +182,82 @@ async fn a_busy_database_is_a_transient_error_and_a_missing_table_is_not() {
         "a missing table is for good: {missing}"
     );
 }
+
+#[tokio::test]
+async fn a_database_from_before_the_cors_class_migrates_and_keeps_every_run() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("m.db").to_string_lossy().into_owned();
+    let mut before = sqlx::migrate!("./migrations");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version <= 8)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    let old = sqlx::SqlitePool::connect_with(
+        super::connect_options(&path).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    before.run(&old).await.unwrap_or_else(|e| panic!("{e}"));
+    let records: Vec<RunRecord> = RunOutcome::ALL
+        .into_iter()
+        .filter(|o| *o != RunOutcome::Cors)
+        .enumerate()
+        .map(|(i, outcome)| RunRecord {
+            outcome,
+            status: (i % 2 == 0).then_some(500),
+            message: format!("run {i}"),
+            attempts: 1 + (i % 3) as u32,
+            ..run(i)
+        })
+        .collect();
+    let mut conn = old.acquire().await.unwrap_or_else(|e| panic!("{e}"));
+    runs::insert_runs(&mut conn, &records)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cors = sqlx::query("update run set outcome = 'cors' where run_id = 1")
+        .execute(&mut *conn)
+        .await;
+    assert!(cors.is_err(), "before 0009 the CHECK refuses `cors`");
+    drop(conn);
+    old.close().await;
+
+    let store = Store::open(&path).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut conn = store
+        .pool()
+        .acquire()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let back = runs::runs_after(&mut conn, 0)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        back, records,
+        "every run survives the rebuild, attempts included"
+    );
+    let ids: Vec<i64> = sqlx::query_scalar("select run_id from run order by run_id")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ids, (1..=records.len() as i64).collect::<Vec<_>>());
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "select name from sqlite_master where type = 'index' and tbl_name = 'run' order by name",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(indexes, ["run_by_probe_region_time", "run_by_time"]);
+    let cors = RunRecord {
+        outcome: RunOutcome::Cors,
+        ..run(99)
+    };
+    runs::insert_runs(&mut conn, std::slice::from_ref(&cors))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let newest = runs::runs_after(&mut conn, records.len() as i64)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(newest, [cors], "the new run follows the copied ids");
+}

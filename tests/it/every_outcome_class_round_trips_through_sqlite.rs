@@ -6,6 +6,15 @@ use mimic::store::{runs, Store};
 
 #[tokio::test]
 async fn every_outcome_is_stored_and_read_back() {
+    assert!(
+        RunOutcome::ALL.contains(&RunOutcome::Cors),
+        "the browser verdict's class is stored like every other"
+    );
+    for outcome in RunOutcome::ALL {
+        assert_eq!(RunOutcome::parse(outcome.as_str()), Some(outcome));
+        assert_eq!(outcome.to_string(), outcome.as_str());
+    }
+    assert!(!RunOutcome::Cors.passed(), "a refused answer is a failure");
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let store = Store::open(&dir.path().join("m.db").to_string_lossy())
         .await
