@@ -1,5 +1,6 @@
 //! What arrives at the server is the request `mimic shapes show` prints: same method, path and
-//! query, same headers in the same order (names are case-insensitive on the wire), same body bytes.
+//! query, same headers in the same order (names are case-insensitive on the wire), same body bytes;
+//! for a browser shape, its preflight first and then the request.
 
 use crate::support::{binary, emulator, shapes::run_all, shapes::vars_for};
 use mimic::probe::render::render;
@@ -18,41 +19,44 @@ async fn every_shape_arrives_byte_for_byte() {
         emu.clear_requests();
         let id = shape.id.clone();
         run_all(&emu, "eu-west-2", &case, |s| s.id == id).await;
-        let expected =
+        let rendered =
             render(shape, &vars_for(shape, &case), &base).unwrap_or_else(|e| panic!("{e}"));
+        // A browser shape's preflight goes first, then the request: each as printed.
+        let steps = mimic::probe::render::steps(&rendered);
         let got = emu.requests();
-        assert_eq!(got.len(), 1, "{id}: one request");
-        let got = &got[0];
-        assert_eq!(got.method, expected.method, "{id}");
-        let url = url::Url::parse(&expected.url).unwrap_or_else(|e| panic!("{e}"));
-        let target = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        };
-        assert_eq!(got.target, target, "{id}");
-        assert_eq!(
-            got.body,
-            expected.body.clone().unwrap_or_default().into_bytes(),
-            "{id}"
-        );
-        let wire: Vec<(String, String)> = got
-            .headers
-            .iter()
-            .filter(|(n, _)| {
-                !TRANSPORT_HEADERS.contains(&n.as_str())
-                    || expected
-                        .headers
-                        .iter()
-                        .any(|(e, _)| e.eq_ignore_ascii_case(n))
-            })
-            .cloned()
-            .collect();
-        let sent: Vec<(String, String)> = expected
-            .headers
-            .iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-            .collect();
-        assert_eq!(wire, sent, "{id}: headers on the wire");
+        assert_eq!(got.len(), steps.len(), "{id}: one request per step");
+        for (got, expected) in got.iter().zip(steps) {
+            assert_eq!(got.method, expected.method, "{id}");
+            let url = url::Url::parse(&expected.url).unwrap_or_else(|e| panic!("{e}"));
+            let target = match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_owned(),
+            };
+            assert_eq!(got.target, target, "{id}");
+            assert_eq!(
+                got.body,
+                expected.body.clone().unwrap_or_default().into_bytes(),
+                "{id}"
+            );
+            let wire: Vec<(String, String)> = got
+                .headers
+                .iter()
+                .filter(|(n, _)| {
+                    !TRANSPORT_HEADERS.contains(&n.as_str())
+                        || expected
+                            .headers
+                            .iter()
+                            .any(|(e, _)| e.eq_ignore_ascii_case(n))
+                })
+                .cloned()
+                .collect();
+            let sent: Vec<(String, String)> = expected
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+                .collect();
+            assert_eq!(wire, sent, "{id} {}: headers on the wire", expected.method);
+        }
     }
 }
 
