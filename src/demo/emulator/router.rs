@@ -58,8 +58,10 @@ pub(crate) async fn handle(
         "/__requests" => return requests_endpoint(&state, &parts.method),
         _ => {}
     }
+    let known = record(&state, &parts, &body, &region_id);
+    // Read after recording, so a fault set once a request shows in the log applies to it.
     let faults = state.fault(&region_id);
-    let mut response = api_answer(&state, control, &parts, &body, &faults).await;
+    let mut response = api_answer(&state, control, &parts, &body, known, &faults).await;
     cors::decorate(&mut response, &faults.fault);
     response
 }
@@ -83,21 +85,17 @@ async fn read_body(incoming: Incoming) -> Result<Bytes, Response<EmuBody>> {
     }
 }
 
-/// Records a region request and answers it: latency, faults, preflights, keys, routes.
-async fn api_answer(
+/// Puts a request in the log; gives the region's latency if the region is configured.
+fn record(
     state: &State,
-    control: ConnControl,
     parts: &http::request::Parts,
     body: &Bytes,
-    faults: &RegionFaults,
-) -> Response<EmuBody> {
+    region_id: &str,
+) -> Option<std::time::Duration> {
     let path = parts.uri.path();
-    let mut segments = path.trim_start_matches('/').splitn(2, '/');
-    let region_id = segments.next().unwrap_or_default().to_string();
-    let rest = segments.next().unwrap_or_default().to_string();
-    let region = state.regions.get(&region_id).copied();
+    let region = state.regions.get(region_id).copied();
     state.log.push(RecordedRequest {
-        region: region.map(|_| region_id.clone()),
+        region: region.map(|_| region_id.to_string()),
         method: parts.method.to_string(),
         target: parts
             .uri
@@ -113,7 +111,21 @@ async fn api_answer(
             .collect(),
         body: body.to_vec(),
     });
+    region
+}
 
+/// Answers a region request: latency, faults, preflights, keys, routes.
+async fn api_answer(
+    state: &State,
+    control: ConnControl,
+    parts: &http::request::Parts,
+    body: &Bytes,
+    region: Option<std::time::Duration>,
+    faults: &RegionFaults,
+) -> Response<EmuBody> {
+    let mut segments = parts.uri.path().trim_start_matches('/').splitn(2, '/');
+    let region_id = segments.next().unwrap_or_default();
+    let rest = segments.next().unwrap_or_default();
     let Some(latency) = region else {
         let message = format!("Unknown region \"{region_id}\".");
         return json_404(&message);
