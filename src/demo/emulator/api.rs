@@ -22,7 +22,7 @@ pub(crate) fn identify_get(query: &str) -> Response<EmuBody> {
 }
 
 /// `POST identities/`: validate the body like the real API and echo the traits.
-pub(crate) fn identify_post(body: &[u8], fault: Fault) -> Response<EmuBody> {
+pub(crate) fn identify_post(body: &[u8], fault: &Fault) -> Response<EmuBody> {
     match identity::parse_post(body, fault) {
         Ok(identify) => body::json(StatusCode::OK, &identify.response(fixtures::flags())),
         Err(errors) => body::json(StatusCode::BAD_REQUEST, &errors),

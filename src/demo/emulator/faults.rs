@@ -9,6 +9,10 @@
 //! `none` clears both, and `flaky:P+<fault>` sets both at once; `GET /__faults`
 //! shows a region in that same text (`flaky:5+require_traits_key`). A flaky
 //! draw happens after latency and before the behaviour fault.
+//!
+//! The CORS faults `cors_drop_header:<name>` and `cors_origin:<origin>` are
+//! behaviour faults too (one at a time, combinable with `flaky:P`). They change
+//! only the CORS headers, which server SDKs never read.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,10 +20,11 @@ use std::str::FromStr;
 
 use serde_json::{json, Map, Value};
 
+use super::cors::{HeaderToken, Origin};
 use super::flaky::{BadPercent, FlakyRate};
 
 /// One way a region can misbehave; `Fault::None` means the region is healthy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum Fault {
     /// Healthy: answer like the real API.
     #[default]
@@ -41,6 +46,11 @@ pub enum Fault {
     /// Each request independently fails with this probability; a noise layer
     /// that combines with the other faults (see the module doc).
     Flaky(FlakyRate),
+    /// Preflight answers no longer list this header in `Access-Control-Allow-Headers`.
+    CorsDropHeader(HeaderToken),
+    /// Only this origin is allowed: every answer carries it as
+    /// `Access-Control-Allow-Origin` (with `Vary: Origin`) instead of `*`.
+    CorsOrigin(Origin),
 }
 
 /// Why a fault could not be parsed or applied.
@@ -52,8 +62,8 @@ pub enum FaultError {
     /// The text names no known fault.
     #[error(
         "unknown fault {0:?} (expected none, reject_numeric_identifier, require_traits_key, \
-         status_500, latency_ms:<N>, hang, reset, large_body:<bytes> or flaky:<percent>, \
-         optionally as flaky:<percent>+<fault>)"
+         status_500, latency_ms:<N>, hang, reset, large_body:<bytes>, cors_drop_header:<name>, \
+         cors_origin:<origin> or flaky:<percent>, optionally as flaky:<percent>+<fault>)"
     )]
     UnknownFault(String),
     /// `flaky:` was given something other than a percent from 0 to 100.
@@ -70,6 +80,29 @@ pub enum FaultError {
     BadNumber {
         /// The fault's name, e.g. `latency_ms`.
         name: &'static str,
+        /// The full text that failed to parse.
+        input: String,
+    },
+    /// `cors_drop_header:` was given something that is not an HTTP header name.
+    #[error(
+        "fault cors_drop_header needs an HTTP header name after the colon \
+         (e.g. cors_drop_header:flagsmith-sdk-user-agent): {reason}, got {input:?}"
+    )]
+    BadHeaderName {
+        /// Why the name is not a header name.
+        reason: String,
+        /// The full text that failed to parse.
+        input: String,
+    },
+    /// `cors_origin:` was given something that is not an http(s) origin.
+    #[error(
+        "fault cors_origin needs an origin after the colon, scheme://host[:port] with \
+         http or https and no path (e.g. cors_origin:https://app.example.com): {reason}, \
+         got {input:?}"
+    )]
+    BadOrigin {
+        /// Why the text is not an origin.
+        reason: String,
         /// The full text that failed to parse.
         input: String,
     },
@@ -104,6 +137,18 @@ impl FromStr for Fault {
             ("large_body", _) => number("large_body").map(Fault::LargeBody),
             ("flaky", Some(percent)) => Ok(Fault::Flaky(percent.parse()?)),
             ("flaky", None) => Err(BadPercent(String::new()).into()),
+            ("cors_drop_header", _) => HeaderToken::parse(arg.unwrap_or_default())
+                .map(Fault::CorsDropHeader)
+                .map_err(|reason| FaultError::BadHeaderName {
+                    reason,
+                    input: text.to_string(),
+                }),
+            ("cors_origin", _) => Origin::parse(arg.unwrap_or_default())
+                .map(Fault::CorsOrigin)
+                .map_err(|reason| FaultError::BadOrigin {
+                    reason,
+                    input: text.to_string(),
+                }),
             _ => Err(FaultError::UnknownFault(text.to_string())),
         }
     }
@@ -121,12 +166,14 @@ impl fmt::Display for Fault {
             Fault::Reset => f.write_str("reset"),
             Fault::LargeBody(bytes) => write!(f, "large_body:{bytes}"),
             Fault::Flaky(rate) => write!(f, "flaky:{rate}"),
+            Fault::CorsDropHeader(name) => write!(f, "cors_drop_header:{name}"),
+            Fault::CorsOrigin(origin) => write!(f, "cors_origin:{origin}"),
         }
     }
 }
 
 /// Everything wrong with one region: a flaky rate and one behaviour fault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct RegionFaults {
     /// The chance that a request fails before the behaviour fault applies.
     pub flaky: FlakyRate,
@@ -136,19 +183,19 @@ pub struct RegionFaults {
 
 impl RegionFaults {
     /// Applies a change to this region's layers.
-    pub(crate) fn apply(&mut self, change: FaultChange) {
+    pub(crate) fn apply(&mut self, change: &FaultChange) {
         if let Some(flaky) = change.flaky {
             self.flaky = flaky;
         }
-        if let Some(fault) = change.fault {
-            self.fault = fault;
+        if let Some(fault) = &change.fault {
+            self.fault = fault.clone();
         }
     }
 }
 
 impl fmt::Display for RegionFaults {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.flaky.is_zero(), self.fault) {
+        match (self.flaky.is_zero(), &self.fault) {
             (true, fault) => write!(f, "{fault}"),
             (false, Fault::None) => write!(f, "flaky:{}", self.flaky),
             (false, fault) => write!(f, "flaky:{}+{fault}", self.flaky),
@@ -157,7 +204,7 @@ impl fmt::Display for RegionFaults {
 }
 
 /// Which layers a fault setting changes; `None` leaves that layer as it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct FaultChange {
     pub(crate) flaky: Option<FlakyRate>,
     pub(crate) fault: Option<Fault>,
@@ -191,17 +238,32 @@ impl FromStr for FaultChange {
         let Some((a, b)) = s.split_once('+') else {
             return Ok(s.parse::<Fault>()?.into());
         };
-        let combo = || FaultError::BadCombination(s.trim().to_string());
-        match (a.parse::<Fault>()?, b.parse::<Fault>()?) {
-            (Fault::Flaky(_), Fault::Flaky(_) | Fault::None) | (Fault::None, Fault::Flaky(_)) => {
-                Err(combo())
-            }
-            (Fault::Flaky(rate), fault) | (fault, Fault::Flaky(rate)) => Ok(FaultChange {
-                flaky: Some(rate),
-                fault: Some(fault),
-            }),
-            _ => Err(combo()),
+        // A header name may itself hold a '+', so try the whole text and the last '+' too.
+        if let Ok(whole) = s.parse::<Fault>() {
+            return Ok(whole.into());
         }
+        match combine(s, a, b) {
+            Err(first) => match s.rsplit_once('+') {
+                Some((a2, b2)) if a2 != a => combine(s, a2, b2).map_err(|_| first),
+                _ => Err(first),
+            },
+            ok => ok,
+        }
+    }
+}
+
+/// `a+b` as one flaky rate plus one behaviour fault; `s` is the whole text, for errors.
+fn combine(s: &str, a: &str, b: &str) -> Result<FaultChange, FaultError> {
+    let combo = || FaultError::BadCombination(s.trim().to_string());
+    match (a.parse::<Fault>()?, b.parse::<Fault>()?) {
+        (Fault::Flaky(_), Fault::Flaky(_) | Fault::None) | (Fault::None, Fault::Flaky(_)) => {
+            Err(combo())
+        }
+        (Fault::Flaky(rate), fault) | (fault, Fault::Flaky(rate)) => Ok(FaultChange {
+            flaky: Some(rate),
+            fault: Some(fault),
+        }),
+        _ => Err(combo()),
     }
 }
 
@@ -260,11 +322,55 @@ mod tests {
             Fault::Reset,
             Fault::LargeBody(52_428_800),
             Fault::Flaky(FlakyRate::from_ppm(5_000).unwrap_or_default()),
+            "cors_drop_header:flagsmith-sdk-user-agent".parse()?,
+            "cors_origin:http://127.0.0.1:8080".parse()?,
         ];
         for fault in all {
             assert_eq!(fault.to_string().parse::<Fault>()?, fault);
         }
         assert_eq!(" Latency_MS: 7 ".parse::<Fault>()?, Fault::LatencyMs(7));
+        Ok(())
+    }
+
+    #[test]
+    fn cors_faults_parse_their_argument_and_show_it_normalised() -> Result<(), FaultError> {
+        let drop: Fault = " CORS_Drop_Header: X-Environment-Key ".parse()?;
+        assert!(matches!(&drop, Fault::CorsDropHeader(h) if h.as_str() == "x-environment-key"));
+        assert_eq!(drop.to_string(), "cors_drop_header:x-environment-key");
+        let origin: Fault = "cors_origin:HTTPS://App.Example.com:443".parse()?;
+        assert_eq!(origin.to_string(), "cors_origin:https://app.example.com");
+        assert!(matches!(&origin, Fault::CorsOrigin(o) if o.as_str() == "https://app.example.com"));
+        // A '+' inside a header name is part of the name, not a combination.
+        let plus: Fault = "cors_drop_header:a+b".parse()?;
+        assert_eq!(plus.to_string(), "cors_drop_header:a+b");
+        for text in ["cors_drop_header:a+b", "flaky:5+cors_drop_header:a+b"] {
+            let change: FaultChange = text.parse()?;
+            assert_eq!(change.fault, Some(plus.clone()), "{text}");
+        }
+        let mut region = RegionFaults::default();
+        region.apply(&"cors_drop_header:a+b+flaky:5".parse()?);
+        assert_eq!(region.to_string(), "flaky:5+cors_drop_header:a+b");
+        region.apply(&"cors_origin:http://localhost:3000".parse()?);
+        assert_eq!(
+            region.to_string(),
+            "flaky:5+cors_origin:http://localhost:3000"
+        );
+        let mut again = RegionFaults::default();
+        again.apply(&region.to_string().parse()?);
+        assert_eq!(again, region);
+        for (text, variant) in [
+            ("cors_drop_header:", "header"),
+            ("cors_drop_header:a:b", "header"),
+            ("cors_origin:", "origin"),
+            ("cors_origin:https://a.example/", "origin"),
+        ] {
+            let got = text.parse::<Fault>();
+            let ok = match variant {
+                "header" => matches!(got, Err(FaultError::BadHeaderName { .. })),
+                _ => matches!(got, Err(FaultError::BadOrigin { .. })),
+            };
+            assert!(ok, "{text}: {got:?}");
+        }
         Ok(())
     }
 
@@ -316,9 +422,9 @@ mod flaky_tests {
     #[test]
     fn flaky_combines_with_one_behaviour_fault() -> Result<(), FaultError> {
         let mut region = RegionFaults::default();
-        region.apply("flaky:5".parse()?);
+        region.apply(&"flaky:5".parse()?);
         assert_eq!(region.to_string(), "flaky:5");
-        region.apply("require_traits_key".parse()?);
+        region.apply(&"require_traits_key".parse()?);
         assert_eq!(
             region,
             RegionFaults {
@@ -327,17 +433,17 @@ mod flaky_tests {
             }
         );
         assert_eq!(region.to_string(), "flaky:5+require_traits_key");
-        region.apply("flaky:0.5".parse()?);
+        region.apply(&"flaky:0.5".parse()?);
         assert_eq!(region.to_string(), "flaky:0.5+require_traits_key");
-        region.apply("flaky:0".parse()?);
+        region.apply(&"flaky:0".parse()?);
         assert_eq!(region.to_string(), "require_traits_key");
-        region.apply("hang+flaky:20".parse()?);
+        region.apply(&"hang+flaky:20".parse()?);
         assert_eq!(region.to_string(), "flaky:20+hang");
         // The shown text sets exactly that state again.
         let mut again = RegionFaults::default();
-        again.apply(region.to_string().parse()?);
+        again.apply(&region.to_string().parse()?);
         assert_eq!(again, region);
-        region.apply("none".parse()?);
+        region.apply(&"none".parse()?);
         assert_eq!(region, RegionFaults::default());
         assert_eq!(region.to_string(), "none");
         Ok(())

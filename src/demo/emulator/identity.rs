@@ -164,11 +164,11 @@ pub(crate) fn parse_traits(value: Option<&Value>) -> Result<Vec<Value>, Value> {
 }
 
 /// Validates a `POST identities/` body, applying the region's validation fault.
-pub(crate) fn parse_post(body: &[u8], fault: Fault) -> Result<Identify, Value> {
+pub(crate) fn parse_post(body: &[u8], fault: &Fault) -> Result<Identify, Value> {
     let obj = parse_object(body)?;
     let mut errors = Map::new();
     let raw_identifier = obj.get("identifier");
-    let identifier = if fault == Fault::RejectNumericIdentifier
+    let identifier = if *fault == Fault::RejectNumericIdentifier
         && raw_identifier.is_some_and(Value::is_number)
     {
         Err("Not a valid string.")
@@ -176,7 +176,7 @@ pub(crate) fn parse_post(body: &[u8], fault: Fault) -> Result<Identify, Value> {
         char_field(raw_identifier, MAX_IDENTIFIER_CHARS)
     }
     .map_err(|e| errors.insert("identifier".into(), json!([e])));
-    let traits = if fault == Fault::RequireTraitsKey && !obj.contains_key("traits") {
+    let traits = if *fault == Fault::RequireTraitsKey && !obj.contains_key("traits") {
         Err(json!(["This field is required."]))
     } else {
         parse_traits(obj.get("traits"))

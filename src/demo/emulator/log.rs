@@ -27,6 +27,17 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
+    /// Whether this was a CORS preflight: `OPTIONS` with `Origin` and
+    /// `Access-Control-Request-Method`.
+    pub fn is_preflight(&self) -> bool {
+        let has = |name: &str| {
+            self.headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        };
+        self.method == "OPTIONS" && has("origin") && has("access-control-request-method")
+    }
+
     /// The JSON form used by `GET /__requests`; the body is shown as lossy UTF-8.
     pub(crate) fn to_json(&self) -> Value {
         let headers: Vec<Value> = self
@@ -48,16 +59,22 @@ impl RecordedRequest {
 #[derive(Debug, Default)]
 pub(crate) struct RequestLog {
     entries: Mutex<VecDeque<RecordedRequest>>,
-    /// Every request received since start or the last clear, kept or not.
+    /// Every request other than a preflight received since start or the last clear, kept or not.
     total: std::sync::atomic::AtomicU64,
+    /// Every CORS preflight received since start or the last clear.
+    preflights: std::sync::atomic::AtomicU64,
 }
 
 impl RequestLog {
     /// Appends a request, truncating its body and dropping the oldest entry when full.
     pub(crate) fn push(&self, mut request: RecordedRequest) {
         request.body.truncate(MAX_RECORDED_BODY);
-        self.total
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let counter = if request.is_preflight() {
+            &self.preflights
+        } else {
+            &self.total
+        };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut entries = self.lock();
         while entries.len() >= MAX_REQUESTS {
             entries.pop_front();
@@ -75,11 +92,19 @@ impl RequestLog {
         let mut entries = self.lock();
         entries.clear();
         self.total.store(0, std::sync::atomic::Ordering::Relaxed);
+        self.preflights
+            .store(0, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// How many requests arrived since start or the last clear (more than are kept).
+    /// How many requests other than preflights arrived since start or the last
+    /// clear (more than are kept).
     pub(crate) fn total(&self) -> u64 {
         self.total.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many preflights arrived since start or the last clear.
+    pub(crate) fn preflights(&self) -> u64 {
+        self.preflights.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<RecordedRequest>> {

@@ -7,6 +7,7 @@
 mod api;
 mod body;
 mod conn;
+mod cors;
 mod faults;
 mod fixtures;
 mod flaky;
@@ -17,6 +18,8 @@ mod router;
 mod test_client;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cors;
 #[cfg(test)]
 mod tests_faults;
 
@@ -32,6 +35,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub use cors::{HeaderToken, Origin};
 pub use faults::{Fault, FaultError, RegionFaults};
 pub use flaky::{FlakyFailure, FlakyRate};
 pub use log::RecordedRequest;
@@ -115,7 +119,7 @@ impl State {
 
     /// The faults currently set for a region (healthy if unknown).
     fn fault(&self, region: &str) -> RegionFaults {
-        self.lock_faults().get(region).copied().unwrap_or_default()
+        self.lock_faults().get(region).cloned().unwrap_or_default()
     }
 
     /// Every region's faults.
@@ -141,9 +145,9 @@ impl State {
     ) -> Result<(), FaultError> {
         let mut faults = self.lock_faults();
         match region {
-            None => faults.values_mut().for_each(|f| f.apply(change)),
+            None => faults.values_mut().for_each(|f| f.apply(&change)),
             Some(id) => match faults.get_mut(id) {
-                Some(f) => f.apply(change),
+                Some(f) => f.apply(&change),
                 None => return Err(FaultError::UnknownRegion(id.to_string())),
             },
         }
@@ -227,9 +231,16 @@ impl Emulator {
         self.state.log.snapshot()
     }
 
-    /// How many requests arrived since start or the last clear (the log keeps only 1000).
+    /// How many requests other than CORS preflights arrived since start or the
+    /// last clear (the log keeps only 1000), i.e. one per SDK call.
     pub fn request_count(&self) -> u64 {
         self.state.log.total()
+    }
+
+    /// How many CORS preflights arrived since start or the last clear; they are
+    /// in `requests()` too (as `OPTIONS`), but not in `request_count()`.
+    pub fn preflight_count(&self) -> u64 {
+        self.state.log.preflights()
     }
 
     /// Forgets all recorded requests.

@@ -1,5 +1,6 @@
 //! Request dispatch: admin endpoints, region lookup, latency, fault injection,
-//! environment-key checks, and routing to the Flagsmith API handlers.
+//! CORS preflights and headers, environment-key checks, and routing to the
+//! Flagsmith API handlers.
 
 use std::sync::Arc;
 
@@ -11,10 +12,10 @@ use serde_json::{json, Value};
 
 use super::body::{self, EmuBody};
 use super::conn::ConnControl;
-use super::faults::{faults_json, parse_fault_request, Fault};
+use super::faults::{faults_json, parse_fault_request, Fault, RegionFaults};
 use super::flaky::FlakyFailure;
 use super::log::RecordedRequest;
-use super::{api, State};
+use super::{api, cors, State};
 
 /// Request bodies above this are refused; far above anything an SDK sends.
 const MAX_REQUEST_BODY: usize = 8 * 1024 * 1024;
@@ -29,14 +30,46 @@ enum KeyNeed {
 }
 
 /// Answers one request; never fails, because every problem is an HTTP answer.
+/// Every answer outside the admin endpoints carries the region's CORS headers.
 pub(crate) async fn handle(
     state: Arc<State>,
     control: ConnControl,
     request: Request<Incoming>,
 ) -> Response<EmuBody> {
     let (parts, incoming) = request.into_parts();
-    let body = match Limited::new(incoming, MAX_REQUEST_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
+    let path = parts.uri.path().to_string();
+    let admin = matches!(path.as_str(), "/__faults" | "/__requests");
+    let region_id = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let body = match read_body(incoming).await {
+        Ok(body) => body,
+        Err(mut response) if !admin => {
+            cors::decorate(&mut response, &state.fault(&region_id).fault);
+            return response;
+        }
+        Err(response) => return response,
+    };
+    match path.as_str() {
+        "/__faults" => return faults_endpoint(&state, &parts.method, &body),
+        "/__requests" => return requests_endpoint(&state, &parts.method),
+        _ => {}
+    }
+    let known = record(&state, &parts, &body, &region_id);
+    // Read after recording, so a fault set once a request shows in the log applies to it.
+    let faults = state.fault(&region_id);
+    let mut response = api_answer(&state, control, &parts, &body, known, &faults).await;
+    cors::decorate(&mut response, &faults.fault);
+    response
+}
+
+/// Reads the whole request body, or the 413/400 answer when that fails.
+async fn read_body(incoming: Incoming) -> Result<Bytes, Response<EmuBody>> {
+    match Limited::new(incoming, MAX_REQUEST_BODY).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
         Err(e) => {
             // Either too large or the client went away mid-body; neither is worth recording.
             let status = if e.downcast_ref::<LengthLimitError>().is_some() {
@@ -44,27 +77,30 @@ pub(crate) async fn handle(
             } else {
                 StatusCode::BAD_REQUEST
             };
-            return body::detail(status, &format!("Could not read the request body: {e}"));
+            Err(body::detail(
+                status,
+                &format!("Could not read the request body: {e}"),
+            ))
         }
-    };
-    let path = parts.uri.path().to_string();
-    match path.as_str() {
-        "/__faults" => return faults_endpoint(&state, &parts.method, &body),
-        "/__requests" => return requests_endpoint(&state, &parts.method),
-        _ => {}
     }
+}
 
-    let mut segments = path.trim_start_matches('/').splitn(2, '/');
-    let region_id = segments.next().unwrap_or_default().to_string();
-    let rest = segments.next().unwrap_or_default().to_string();
-    let region = state.regions.get(&region_id).copied();
+/// Puts a request in the log; gives the region's latency if the region is configured.
+fn record(
+    state: &State,
+    parts: &http::request::Parts,
+    body: &Bytes,
+    region_id: &str,
+) -> Option<std::time::Duration> {
+    let path = parts.uri.path();
+    let region = state.regions.get(region_id).copied();
     state.log.push(RecordedRequest {
-        region: region.map(|_| region_id.clone()),
+        region: region.map(|_| region_id.to_string()),
         method: parts.method.to_string(),
         target: parts
             .uri
             .path_and_query()
-            .map_or_else(|| path.clone(), |pq| pq.as_str().to_string()),
+            .map_or_else(|| path.to_string(), |pq| pq.as_str().to_string()),
         headers: parts
             .headers
             .iter()
@@ -75,7 +111,21 @@ pub(crate) async fn handle(
             .collect(),
         body: body.to_vec(),
     });
+    region
+}
 
+/// Answers a region request: latency, faults, preflights, keys, routes.
+async fn api_answer(
+    state: &State,
+    control: ConnControl,
+    parts: &http::request::Parts,
+    body: &Bytes,
+    region: Option<std::time::Duration>,
+    faults: &RegionFaults,
+) -> Response<EmuBody> {
+    let mut segments = parts.uri.path().trim_start_matches('/').splitn(2, '/');
+    let region_id = segments.next().unwrap_or_default();
+    let rest = segments.next().unwrap_or_default();
     let Some(latency) = region else {
         let message = format!("Unknown region \"{region_id}\".");
         return json_404(&message);
@@ -85,10 +135,9 @@ pub(crate) async fn handle(
         return json_404("Not found.");
     };
 
-    let faults = state.fault(&region_id);
-    let fault = faults.fault;
+    let fault = &faults.fault;
     let extra = match fault {
-        Fault::LatencyMs(ms) => std::time::Duration::from_millis(ms),
+        Fault::LatencyMs(ms) => std::time::Duration::from_millis(*ms),
         _ => std::time::Duration::ZERO,
     };
     tokio::time::sleep(latency + extra).await;
@@ -120,8 +169,14 @@ pub(crate) async fn handle(
                 &json!({ "detail": "A server error occurred." }),
             );
         }
-        Fault::LargeBody(len) => return body::large(len),
         _ => {}
+    }
+    // A preflight carries no key; it passes every fault above except the CORS ones.
+    if cors::is_preflight(&parts.method, &parts.headers) {
+        return cors::preflight(fault);
+    }
+    if let Fault::LargeBody(len) = fault {
+        return body::large(*len);
     }
 
     let query = parts.uri.query().unwrap_or_default();
@@ -138,16 +193,16 @@ pub(crate) async fn handle(
         let message = format!("Method \"{method}\" not allowed.");
         return body::detail(StatusCode::METHOD_NOT_ALLOWED, &message);
     }
-    if let Err((status, message)) = check_key(&state, &parts.headers, need) {
+    if let Err((status, message)) = check_key(state, &parts.headers, need) {
         return body::detail(status, message);
     }
     match (api_path, method) {
         ("flags/", _) => api::flags(),
         ("identities/", &Method::GET) => api::identify_get(query),
-        ("identities/", _) => api::identify_post(&body, fault),
-        ("environment-document/", _) => api::environment_document(&state),
-        ("analytics/flags/", _) => api::analytics(&body),
-        _ => api::bulk_identities(&body),
+        ("identities/", _) => api::identify_post(body, fault),
+        ("environment-document/", _) => api::environment_document(state),
+        ("analytics/flags/", _) => api::analytics(body),
+        _ => api::bulk_identities(body),
     }
 }
 
