@@ -12,7 +12,10 @@ const BUILTIN_FILES: &[(&str, &str)] = &[
     ("python.toml", include_str!("../../shapes/python.toml")),
     ("nodejs.toml", include_str!("../../shapes/nodejs.toml")),
     ("js.toml", include_str!("../../shapes/js.toml")),
-    ("js-browser.toml", include_str!("../../shapes/js-browser.toml")),
+    (
+        "js-browser.toml",
+        include_str!("../../shapes/js-browser.toml"),
+    ),
     ("rust.toml", include_str!("../../shapes/rust.toml")),
     ("java.toml", include_str!("../../shapes/java.toml")),
     ("dotnet.toml", include_str!("../../shapes/dotnet.toml")),

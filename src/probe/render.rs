@@ -248,7 +248,10 @@ fn with_preflight(
     let unsafe_headers = super::cors::unsafe_header_names(&author);
     if super::cors::needs_preflight(&req.method, &unsafe_headers) {
         let mut pre_vars = vars.clone();
-        pre_vars.insert("cors_request_method".into(), Value::String(req.method.clone()));
+        pre_vars.insert(
+            "cors_request_method".into(),
+            Value::String(req.method.clone()),
+        );
         pre_vars.insert(
             "cors_request_headers".into(),
             Value::String(super::cors::request_headers_value(&unsafe_headers).unwrap_or_default()),
@@ -302,9 +305,7 @@ pub fn show_text(req: &RenderedRequest) -> String {
 /// `mimic shapes show --format json`: the flat request, or `{"steps": [...]}` when a preflight
 /// goes first.
 pub fn show_json(req: &RenderedRequest) -> Value {
-    let one = |r: &RenderedRequest| {
-        serde_json::json!({"method": r.method, "url": r.url, "headers": r.headers, "body": r.body})
-    };
+    let one = |r: &RenderedRequest| serde_json::json!({"method": r.method, "url": r.url, "headers": r.headers, "body": r.body});
     if req.preflight.is_some() {
         serde_json::json!({ "steps": steps(req).into_iter().map(one).collect::<Vec<_>>() })
     } else {

@@ -7,8 +7,8 @@
 
 use super::render::{BrowserFacts, RenderedRequest};
 use bytes::Bytes;
-use std::sync::Arc;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use std::sync::Arc;
 
 /// Why a rendered request cannot be sent.
 #[derive(Debug, thiserror::Error)]

@@ -13,16 +13,28 @@ fn config(emu: &crate::support::Emulator) -> TestConfig {
     let mut cfg = TestConfig::new(emu, &REGIONS);
     for (id, shape, vars) in [
         ("browser-flags", "flagsmith.js-browser.flags", ""),
-        ("browser-identify", "flagsmith.js-browser.identify", "vars = { identifier = \"u1\" }"),
+        (
+            "browser-identify",
+            "flagsmith.js-browser.identify",
+            "vars = { identifier = \"u1\" }",
+        ),
         (
             "browser-identify-traits",
             "flagsmith.js-browser.identify",
             "vars = { identifier = \"u1\", traits = { plan = \"pro\" } }",
         ),
-        ("browser-2024-flags", "flagsmith.js-browser@3.22.0.flags", ""),
+        (
+            "browser-2024-flags",
+            "flagsmith.js-browser@3.22.0.flags",
+            "",
+        ),
         ("node-js-flags", "flagsmith.js.flags", ""),
         ("go-flags", "flagsmith.go.flags", ""),
-        ("python-identify", "flagsmith.python.identify", "vars = { identifier = \"u1\" }"),
+        (
+            "python-identify",
+            "flagsmith.python.identify",
+            "vars = { identifier = \"u1\" }",
+        ),
     ] {
         cfg = cfg.probe(id, shape, "30s", vars);
     }
@@ -51,7 +63,21 @@ fn failed(rows: &[Value]) -> Vec<(String, String, String, String)> {
     let mut out: Vec<_> = rows
         .iter()
         .filter(|r| r["outcome"] != "ok" && r["outcome"] != "degraded")
-        .map(|r| (text(&r["probe"]), text(&r["region"]), text(&r["outcome"]), text(&r["message"])))
+        .map(|r| {
+            // `mimic check` adds how many attempts confirmed the failure.
+            let message = text(&r["message"]);
+            let reason = message
+                .split(" (failed all")
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            (
+                text(&r["probe"]),
+                text(&r["region"]),
+                text(&r["outcome"]),
+                reason,
+            )
+        })
         .collect();
     out.sort();
     out
@@ -89,7 +115,14 @@ async fn a_dropped_header_or_a_narrowed_origin_fails_exactly_the_browser_shapes_
         assert_eq!(code, Some(1), "{fault_text}");
         let want: Vec<_> = browser
             .iter()
-            .map(|p| (p.to_string(), FAULTY.to_owned(), "cors".to_owned(), message.to_owned()))
+            .map(|p| {
+                (
+                    p.to_string(),
+                    FAULTY.to_owned(),
+                    "cors".to_owned(),
+                    message.to_owned(),
+                )
+            })
             .collect();
         assert_eq!(failed(&rows), want, "{fault_text}");
         let named = rows

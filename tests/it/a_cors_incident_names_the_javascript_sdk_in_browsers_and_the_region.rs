@@ -17,10 +17,20 @@ async fn a_dropped_preflight_header_opens_an_incident_naming_only_browsers_in_th
     let emu = emulator(&REGIONS).await;
     let cfg = TestConfig::new(&emu, &REGIONS)
         .probe("browser-flags", "flagsmith.js-browser.flags", "200ms", "")
-        .probe("browser-identify", "flagsmith.js-browser.identify", "200ms", IDENT)
+        .probe(
+            "browser-identify",
+            "flagsmith.js-browser.identify",
+            "200ms",
+            IDENT,
+        )
         .probe("node-js-flags", "flagsmith.js.flags", "200ms", "")
         .probe("go-flags", "flagsmith.go.flags", "200ms", "")
-        .probe("python-identify", "flagsmith.python.identify", "200ms", IDENT)
+        .probe(
+            "python-identify",
+            "flagsmith.python.identify",
+            "200ms",
+            IDENT,
+        )
         .detect(3, 3, "10m");
     let app = TestApp::spawn(cfg).await;
     crate::support::app::eventually("every probe to pass", Duration::from_secs(10), || async {
@@ -40,7 +50,9 @@ async fn a_dropped_preflight_header_opens_an_incident_naming_only_browsers_in_th
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(r.status().is_success());
     let inc = app
-        .wait_for("an incident", Duration::from_secs(15), |l| l.first().cloned())
+        .wait_for("an incident", Duration::from_secs(15), |l| {
+            l.first().cloned()
+        })
         .await;
     let first = &bodies(&inc)[0];
     println!("first update:\n{first}");
@@ -48,7 +60,9 @@ async fn a_dropped_preflight_header_opens_an_incident_naming_only_browsers_in_th
     assert!(!lines.is_empty(), "{first}");
     for line in &lines {
         assert!(
-            line.contains(&format!(" fails in {FAULTY} for the JavaScript SDK in browsers (10.0.0).")),
+            line.contains(&format!(
+                " fails in {FAULTY} for the JavaScript SDK in browsers (10.0.0)."
+            )),
             "{line}"
         );
     }

@@ -195,7 +195,8 @@ impl ShapeSpec {
             });
         }
         let runtime = self.runtime.unwrap_or_default();
-        let preflight_headers = parse_headers(self.preflight_headers.as_deref().unwrap_or_default())?;
+        let preflight_headers =
+            parse_headers(self.preflight_headers.as_deref().unwrap_or_default())?;
         match runtime {
             Runtime::Browser if preflight_headers.is_empty() => {
                 return Err("a browser shape needs preflight_headers".into())
@@ -205,7 +206,12 @@ impl ShapeSpec {
             }
             _ => {}
         }
-        if runtime == Runtime::Browser && !self.defaults.as_ref().is_some_and(|d| d.contains_key("origin")) {
+        if runtime == Runtime::Browser
+            && !self
+                .defaults
+                .as_ref()
+                .is_some_and(|d| d.contains_key("origin"))
+        {
             return Err("a browser shape needs a default `origin` (the page's origin)".into());
         }
         Ok(Shape {

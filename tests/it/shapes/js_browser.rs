@@ -57,15 +57,31 @@ fn every_request_is_preceded_by_a_preflight_on_the_same_url() {
 #[test]
 fn access_control_request_headers_is_what_the_fetch_standard_builds() {
     for (id, case, acrh) in [
-        ("flagsmith.js-browser.flags", Case::A, "flagsmith-sdk-user-agent,x-environment-key"),
-        ("flagsmith.js-browser.identify", Case::B, "flagsmith-sdk-user-agent,x-environment-key"),
+        (
+            "flagsmith.js-browser.flags",
+            Case::A,
+            "flagsmith-sdk-user-agent,x-environment-key",
+        ),
+        (
+            "flagsmith.js-browser.identify",
+            Case::B,
+            "flagsmith-sdk-user-agent,x-environment-key",
+        ),
         (
             "flagsmith.js-browser.identify",
             Case::C,
             "content-type,flagsmith-sdk-user-agent,x-environment-key",
         ),
-        ("flagsmith.js-browser@3.22.0.flags", Case::A, "x-environment-key"),
-        ("flagsmith.js-browser@3.22.0.identify", Case::B, "x-environment-key"),
+        (
+            "flagsmith.js-browser@3.22.0.flags",
+            Case::A,
+            "x-environment-key",
+        ),
+        (
+            "flagsmith.js-browser@3.22.0.identify",
+            Case::B,
+            "x-environment-key",
+        ),
         (
             "flagsmith.js-browser@3.22.0.identify",
             Case::C,
@@ -95,16 +111,35 @@ fn the_real_request_keeps_the_sdks_header_casing_and_adds_the_browsers() {
         Some("application/json; charset=UTF-8"),
         "XHR rewrites the charset"
     );
-    for name in ["Origin", "Referer", "User-Agent", "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-Dest", "Accept", "Accept-Encoding", "Accept-Language"] {
+    for name in [
+        "Origin",
+        "Referer",
+        "User-Agent",
+        "sec-ch-ua",
+        "sec-ch-ua-mobile",
+        "sec-ch-ua-platform",
+        "Sec-Fetch-Mode",
+        "Sec-Fetch-Site",
+        "Sec-Fetch-Dest",
+        "Accept",
+        "Accept-Encoding",
+        "Accept-Language",
+    ] {
         assert!(header(&now, name).is_some(), "{name} missing");
     }
-    assert_eq!(header(&now, "Cache-Control"), None, "no-cache never reaches the wire through XHR");
+    assert_eq!(
+        header(&now, "Cache-Control"),
+        None,
+        "no-cache never reaches the wire through XHR"
+    );
     let then = rendered("flagsmith.js-browser@3.22.0.identify", Case::C);
     assert_eq!(header(&then, "x-environment-key"), Some(CLIENT_KEY));
     assert_eq!(header(&then, "Flagsmith-SDK-User-Agent"), None);
     assert_eq!(
         then.body.as_deref(),
-        Some(r#"{"identifier":"user-123","traits":[{"trait_key":"plan","trait_value":"pro"},{"trait_key":"age","trait_value":42}]}"#)
+        Some(
+            r#"{"identifier":"user-123","traits":[{"trait_key":"plan","trait_value":"pro"},{"trait_key":"age","trait_value":42}]}"#
+        )
     );
 }
 
@@ -117,7 +152,10 @@ fn the_page_origin_is_a_variable() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(header(&r, "Origin"), Some("https://shop.example.org"));
-    assert_eq!(header(preflight(&r), "Origin"), Some("https://shop.example.org"));
+    assert_eq!(
+        header(preflight(&r), "Origin"),
+        Some("https://shop.example.org")
+    );
     assert_eq!(
         r.browser.as_ref().map(|b| b.origin.as_str()),
         Some("https://shop.example.org")
@@ -133,9 +171,15 @@ fn shapes_show_json_lists_the_preflight_and_the_request_as_steps() {
     assert_eq!(steps[0]["method"], "OPTIONS");
     assert_eq!(steps[1]["method"], "POST");
     for s in &steps {
-        let keys: Vec<&String> = s.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+        let keys: Vec<&String> = s
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
         assert_eq!(keys.len(), 4, "{s}");
     }
     let server = show_json(&rendered("flagsmith.js.identify", Case::C));
-    assert!(server.get("steps").is_none(), "a one-request shape stays flat");
+    assert!(
+        server.get("steps").is_none(),
+        "a one-request shape stays flat"
+    );
 }
