@@ -53,7 +53,10 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
-    /// Serve only the emulated Edge API (with its fault control at /__faults).
+    /// Serve only the emulated Edge API, with its fault control at `POST /__faults`
+    /// `{"region": "<id>|*", "fault": "<name>"}`: none, reject_numeric_identifier,
+    /// require_traits_key, status_500, latency_ms:N, hang, reset, large_body:N,
+    /// cors_drop_header:NAME, cors_origin:ORIGIN, flaky:P (combinable as flaky:P+<fault>).
     Emulate {
         /// Listen address.
         #[arg(long, default_value = "127.0.0.1:8081")]

@@ -137,6 +137,16 @@ async fn a_target_failing_every_other_request_opens_nothing_and_a_dead_one_opens
     }
     let opened = incidents_of(&daemon, "core-api").await;
     assert_eq!(opened.len(), 1, "{opened:#?}\n{}", daemon.log());
+    // The probes overview shows the attempts of each probe's newest run too.
+    let probes = admin(&daemon, "/api/admin/probes").await;
+    for p in probes["probes"].as_array().cloned().unwrap_or_default() {
+        let want = if p["probe"] == "down-flags" {
+            1 + RETRIES
+        } else {
+            2
+        };
+        assert_eq!(p["last_run"]["attempts"], want, "{p}");
+    }
     assert!(daemon.terminate().success());
 }
 

@@ -37,10 +37,10 @@ pub(super) async fn list_probes(State(state): State<AppState>) -> Result<Json<Va
                 .unwrap_or_default();
             // The stored state is written only when its meaning changes; the last run is read
             // from the runs themselves.
-            s.last_run = runs::recent_runs(&mut conn, &p.id, r, 1)
-                .await?
-                .first()
-                .map(crate::detect::state::RunSummary::of);
+            let newest = runs::recent_runs(&mut conn, &p.id, r, 1).await?;
+            let newest = newest.first();
+            s.last_run = newest.map(crate::detect::state::RunSummary::of);
+            let attempts = newest.map(|run| run.attempts);
             let summary = |run: &crate::detect::state::RunSummary| {
                 json!({
                     "at": run.at.to_rfc3339(),
@@ -64,7 +64,11 @@ pub(super) async fn list_probes(State(state): State<AppState>) -> Result<Json<Va
                 "consecutive_failures": s.health.consecutive_failures,
                 "consecutive_successes": s.health.consecutive_successes,
                 "failing_since": s.health.failing_since.map(Timestamp::to_rfc3339),
-                "last_run": s.last_run.as_ref().map(summary),
+                "last_run": s.last_run.as_ref().map(|run| {
+                    let mut v = summary(run);
+                    v["attempts"] = json!(attempts);
+                    v
+                }),
                 "last_24h": {
                     "runs": day.runs,
                     "failures": day.failures,
