@@ -87,10 +87,10 @@ impl Incident {
     /// `show_evidence`, and dropped otherwise.
     pub fn for_public(mut self, show_evidence: bool) -> Incident {
         for u in &mut self.updates {
-            let evidence = std::mem::take(&mut u.evidence);
-            if show_evidence && !evidence.is_empty() {
-                u.body = format!("{}\n\n{evidence}", u.body);
+            if show_evidence {
+                u.body = u.with_evidence();
             }
+            u.evidence.clear();
         }
         self
     }

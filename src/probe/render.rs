@@ -189,38 +189,6 @@ fn render_headers(
     Ok(headers)
 }
 
-/// Header names a page cannot set: the browser adds them itself (Fetch "forbidden request-header"
-/// names and prefixes; Chromium also keeps `User-Agent` its own). They never count as
-/// CORS-unsafe and never appear in `Access-Control-Request-Headers`.
-fn set_by_browser(name: &str) -> bool {
-    const NAMES: [&str; 22] = [
-        "accept-charset",
-        "accept-encoding",
-        "access-control-request-headers",
-        "access-control-request-method",
-        "connection",
-        "content-length",
-        "cookie",
-        "cookie2",
-        "date",
-        "dnt",
-        "expect",
-        "host",
-        "keep-alive",
-        "origin",
-        "referer",
-        "set-cookie",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "via",
-        "user-agent",
-    ];
-    let lower = name.to_ascii_lowercase();
-    NAMES.contains(&lower.as_str()) || lower.starts_with("sec-") || lower.starts_with("proxy-")
-}
-
 /// Adds what a browser does around a page's request: the facts it judges answers by and, when
 /// the Fetch standard needs one, the preflight (`OPTIONS` on the same URL, no body).
 fn with_preflight(
@@ -239,13 +207,8 @@ fn with_preflight(
         }
         None => return Err(RenderError::MissingVar("origin".into())),
     };
-    let author: Vec<(String, String)> = req
-        .headers
-        .iter()
-        .filter(|(n, _)| !set_by_browser(n))
-        .cloned()
-        .collect();
-    let unsafe_headers = super::cors::unsafe_header_names(&author);
+    // The browser's own headers (Origin, Sec-*, User-Agent, ...) are skipped there.
+    let unsafe_headers = super::cors::unsafe_header_names(&req.headers);
     if super::cors::needs_preflight(&req.method, &unsafe_headers) {
         let mut pre_vars = vars.clone();
         pre_vars.insert(

@@ -115,6 +115,16 @@ fn cases() -> Vec<Case> {
             "confirm_delay = ",
             "detect.confirm_delay: at most 10s, got \"1m\"",
         ),
+        case(
+            "[detect]\npublish_after = \"2h\"\n",
+            "publish_after = ",
+            "detect.publish_after: at most 1h, got \"2h\"",
+        ),
+        case(
+            "[detect]\nrelapse_calm = \"90m\"\n",
+            "relapse_calm = ",
+            "detect.relapse_calm: at most 1h, got \"90m\"",
+        ),
     ]
 }
 
@@ -186,7 +196,7 @@ async fn the_same_values_within_bounds_pass_check() {
     let good = format!(
         "[alerts]\non_call = [\"ops.team@example.com\"]\n\n[smtp]\n\
          url = \"smtp://ops:pw@mail.example.com:587?tls=required\"\n{FROM_OK}\n\
-         [storage]\nretention = \"3650d\"\n\n[detect]\nresolve_after_quiet = \"30d\"\nconfirm_retries = 5\nconfirm_delay = \"10s\"\n\n{}\n{}",
+         [storage]\nretention = \"3650d\"\n\n[detect]\nresolve_after_quiet = \"30d\"\nconfirm_retries = 5\nconfirm_delay = \"10s\"\npublish_after = \"1h\"\nrelapse_calm = \"1h\"\n\n{}\n{}",
         probe_with("every = \"7d\"\ntimeout = \"5m\"\nexpect = { degraded_after = \"5m\" }"),
         probe_with("cron = \"0 0 9 * * Mon-Fri\"").replace("id = \"p\"", "id = \"q\""),
     );

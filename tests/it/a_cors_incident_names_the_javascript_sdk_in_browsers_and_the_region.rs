@@ -33,14 +33,7 @@ async fn a_dropped_preflight_header_opens_an_incident_naming_only_browsers_in_th
         )
         .detect(3, 3, "10m");
     let app = TestApp::spawn(cfg).await;
-    crate::support::app::eventually("every probe to pass", Duration::from_secs(10), || async {
-        let probes = app.probes().await;
-        probes
-            .iter()
-            .all(|p| p["last_run"]["outcome"] == "ok")
-            .then_some(())
-    })
-    .await;
+    app.wait_until_every_probe_passes().await;
 
     let r = reqwest::Client::new()
         .post(format!("http://{}/__faults", emu.addr()))

@@ -28,14 +28,7 @@ async fn the_traits_key_regression_opens_one_incident_naming_the_go_sdk_in_every
     let app = TestApp::spawn(cfg).await;
 
     // Healthy for a while: every probe has run, nothing opens.
-    crate::support::app::eventually("every probe to pass", Duration::from_secs(10), || async {
-        let probes = app.probes().await;
-        probes
-            .iter()
-            .all(|p| p["last_run"]["outcome"] == "ok")
-            .then_some(())
-    })
-    .await;
+    app.wait_until_every_probe_passes().await;
     assert!(app.incidents().await.is_empty());
 
     let fault_at = Instant::now();

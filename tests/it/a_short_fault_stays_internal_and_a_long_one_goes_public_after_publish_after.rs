@@ -66,13 +66,7 @@ async fn a_10_s_fault_stays_internal_and_a_60_s_fault_goes_public_after_30_s() {
         .raw("publish_after = \"30s\"")
         .raw(&format!("[alerts]\non_call = [\"{ONCALL}\"]\n"))
         .raw(&smtp.config());
-    let config = cfg.load();
-    {
-        let (store, mut conn) = crate::support::store::open(&config.server.database).await;
-        crate::support::store::seed_subscribers(&mut conn, 1, |_| Vec::new()).await;
-        drop(conn);
-        store.close().await;
-    }
+    crate::support::store::seed_subscribers_before_start(&cfg, 1).await;
     let app = TestApp::spawn(cfg).await;
 
     // A 10 s fault: on-call is alerted, the public sees nothing.

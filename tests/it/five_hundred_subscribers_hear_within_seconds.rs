@@ -18,13 +18,7 @@ async fn an_update_reaches_500_subscribers_within_the_bound() {
     let cfg = TestConfig::new(&emu, &REGIONS)
         .probe("py", "flagsmith.python.flags", "1s", "")
         .raw(&smtp.config());
-    let config = cfg.load();
-    {
-        let (store, mut conn) = crate::support::store::open(&config.server.database).await;
-        crate::support::store::seed_subscribers(&mut conn, SUBSCRIBERS, |_| Vec::new()).await;
-        drop(conn);
-        store.close().await;
-    }
+    crate::support::store::seed_subscribers_before_start(&cfg, SUBSCRIBERS).await;
     let app = TestApp::spawn(cfg).await;
     let started = Instant::now();
     let a = app

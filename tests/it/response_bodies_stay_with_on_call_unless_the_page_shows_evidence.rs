@@ -32,13 +32,7 @@ async fn start(show_evidence: bool, smtp: &SmtpSink) -> (TestApp, crate::support
         .detect(3, 3, "10m")
         .raw(&format!("[alerts]\non_call = [\"{ONCALL}\"]\n"))
         .raw(&smtp.config());
-    let config = cfg.load();
-    {
-        let (store, mut conn) = crate::support::store::open(&config.server.database).await;
-        crate::support::store::seed_subscribers(&mut conn, 1, |_| Vec::new()).await;
-        drop(conn);
-        store.close().await;
-    }
+    crate::support::store::seed_subscribers_before_start(&cfg, 1).await;
     let app = TestApp::spawn(cfg).await;
     emu.set_fault(None, Fault::RequireTraitsKey)
         .unwrap_or_else(|e| panic!("{e}"));

@@ -200,6 +200,18 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Waits (up to 10 s) until every probe's newest run in every region passed.
+    pub async fn wait_until_every_probe_passes(&self) {
+        eventually("every probe to pass", Duration::from_secs(10), || async {
+            let probes = self.probes().await;
+            probes
+                .iter()
+                .all(|p| p["last_run"]["outcome"] == "ok")
+                .then_some(())
+        })
+        .await;
+    }
+
     /// Waits (up to 10 s) for the first incident and returns its number.
     pub async fn first_incident_id(&self) -> i64 {
         self.wait_for("an incident", Duration::from_secs(10), |l| {

@@ -18,6 +18,16 @@ pub async fn open(url: &str) -> (Store, PoolConnection<Sqlite>) {
     (store, conn)
 }
 
+/// Seeds `n` confirmed subscribers (no component filter) into the database `cfg`'s daemon will
+/// use, before it starts.
+pub async fn seed_subscribers_before_start(cfg: &super::config::TestConfig, n: usize) {
+    let config = cfg.load();
+    let (store, mut conn) = open(&config.server.database).await;
+    seed_subscribers(&mut conn, n, |_| Vec::new()).await;
+    drop(conn);
+    store.close().await;
+}
+
 /// Signs up and confirms `readerN@example.org` for N in `0..n`; `components(N)` is the
 /// component filter of subscriber N (empty: everything).
 pub async fn seed_subscribers(
