@@ -4,8 +4,9 @@
 
 use crate::domain::RunOutcome;
 use crate::probe::assert::Expectation;
-use crate::probe::render::{describe, render};
-use crate::probe::runner::{execute, Execution, Limits, DEFAULT_BODY_CAP};
+use crate::probe::render::describe;
+use crate::probe::runner::{Execution, Limits, DEFAULT_BODY_CAP};
+use crate::probe::sequence::{execute_plan, Plan};
 use crate::probe::{Catalog, Vars};
 use crate::schedule::jobs::{due_now, run_job, Job};
 use serde::Serialize;
@@ -33,6 +34,9 @@ pub struct CheckRow {
     pub message: String,
     /// Requests the run took: more than 1 when a failure was retried (`detect.confirm_retries`).
     pub attempts: u32,
+    /// A sequence's steps as they went (absent for a shape of one request).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<crate::domain::StepResult>,
 }
 
 /// Runs every job once, all concurrently; rows come back in job order.
@@ -49,6 +53,7 @@ pub async fn run_jobs_once(client: &reqwest::Client, jobs: &[Job]) -> Vec<CheckR
             latency_ms: (rec.latency_us / 1000) as u64,
             message: retried(rec.message, rec.outcome.passed(), rec.attempts),
             attempts: rec.attempts,
+            steps: rec.steps,
         }
     });
     futures::future::join_all(runs).await
@@ -188,22 +193,21 @@ pub async fn compare(
                 vars.insert("environment_key".into(), k.clone());
             }
         }
-        let base =
-            render(shape, &vars, &opts.baseline).map_err(|e| format!("{}: {e}", shape.id))?;
-        let cand =
-            render(shape, &vars, &opts.candidate).map_err(|e| format!("{}: {e}", shape.id))?;
+        // Any answer passes each step: the comparison is between the two deployments, and a
+        // sequence's last answer is the one compared.
+        let any = vec![Expectation::default(); shape.steps.len().max(1)];
+        let plan = |base: &str| {
+            Plan::build(shape, &vars, base, any.clone()).map_err(|e| format!("{}: {e}", shape.id))
+        };
+        let (base, cand) = (plan(&opts.baseline)?, plan(&opts.candidate)?);
         pairs.push((shape, describe(shape, &vars), base, cand));
     }
-    let any = Expectation::default();
-    let runs = pairs.iter().map(|(shape, label, base, cand)| {
-        let any = &any;
-        async move {
-            let (b, c) = tokio::join!(
-                execute(client, base, any, limits),
-                execute(client, cand, any, limits)
-            );
-            diff(shape.id.as_str(), label, &b, &c)
-        }
+    let runs = pairs.iter().map(|(shape, label, base, cand)| async move {
+        let (b, c) = tokio::join!(
+            execute_plan(client, base, limits),
+            execute_plan(client, cand, limits)
+        );
+        diff(shape.id.as_str(), label, &b, &c)
     });
     let diffs = futures::future::join_all(runs)
         .await

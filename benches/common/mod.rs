@@ -80,9 +80,12 @@ pub fn config_with(
     path
 }
 
-/// Starts the real binary with `args`, output discarded.
+/// Starts the real binary with `args`, output discarded; `MIMIC_BIN` names another build of
+/// mimic to measure instead (an older commit's, to compare two builds in one session).
 pub fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_mimic"))
+    let bin = std::env::var_os("MIMIC_BIN")
+        .unwrap_or_else(|| std::ffi::OsString::from(env!("CARGO_BIN_EXE_mimic")));
+    Command::new(bin)
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -12,7 +12,7 @@ pub use serve::shutdown_signal;
 
 use crate::config::Config;
 use crate::gate::{self, CompareOptions};
-use crate::probe::render::render;
+use crate::probe::render::{render_sequence, show_json, show_text};
 use crate::probe::{Catalog, Vars};
 use crate::schedule::jobs::build_jobs;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -56,7 +56,8 @@ pub enum Command {
     /// Serve only the emulated Edge API, with its fault control at `POST /__faults`
     /// `{"region": "<id>|*", "fault": "<name>"}`: none, reject_numeric_identifier,
     /// require_traits_key, status_500, latency_ms:N, hang, reset, large_body:N,
-    /// cors_drop_header:NAME, cors_origin:ORIGIN, flaky:P (combinable as flaky:P+<fault>).
+    /// cors_drop_header:NAME, cors_origin:ORIGIN, paging_status_500, paging_loop, flaky:P
+    /// (combinable as flaky:P+<fault>).
     Emulate {
         /// Listen address.
         #[arg(long, default_value = "127.0.0.1:8081")]

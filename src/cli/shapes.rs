@@ -66,13 +66,13 @@ pub(super) fn shapes(action: ShapesAction) -> ExitCode {
             let Some(base) = base_url.or_else(|| shape.default_base_url.clone()) else {
                 return bad_input("this shape has no default base URL; pass --base-url");
             };
-            let req = match render(shape, &all, &base) {
+            let req = match render_sequence(shape, &all, &base) {
                 Ok(r) => r,
                 Err(e) => return bad_input(e),
             };
             match format {
-                ShowFormat::Json => println!("{}", crate::probe::render::show_json(&req)),
-                ShowFormat::Text => print!("{}", crate::probe::render::show_text(&req)),
+                ShowFormat::Json => println!("{}", show_json(&req)),
+                ShowFormat::Text => print!("{}", show_text(&req)),
             }
             ExitCode::SUCCESS
         }

@@ -136,6 +136,18 @@ pub struct Probe {
     pub regions: Vec<RegionId>,
     /// Body size cap.
     pub body_cap: usize,
+    /// A sequence's expectations for every step but the last (whose is `expect`); empty for a
+    /// shape of one request.
+    pub expect_before_last: Vec<Expectation>,
+}
+
+impl Probe {
+    /// One expectation per step of the probe's shape, in order (one for a single request).
+    pub fn step_expectations(&self) -> Vec<Expectation> {
+        let mut all = self.expect_before_last.clone();
+        all.push(self.expect.clone());
+        all
+    }
 }
 
 /// `[detect]`

@@ -32,4 +32,23 @@ pub struct RunRecord {
     pub excerpt: String,
     /// Requests made for this run: 1, plus the confirmation retries a failure needed.
     pub attempts: u32,
+    /// A sequence's steps as they went (empty for a shape of one request).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepResult>,
+}
+
+/// How one request of a sequence went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct StepResult {
+    /// The step's name.
+    pub step: String,
+    /// 1 for the step's request, 2 and up for the pages it followed.
+    pub page: u32,
+    /// HTTP status, when an answer arrived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Request to end of body, in microseconds.
+    pub latency_us: i64,
+    /// Outcome class of this request alone.
+    pub outcome: RunOutcome,
 }

@@ -93,6 +93,7 @@ mod tests {
             message: String::new(),
             excerpt: String::new(),
             attempts: 1,
+            steps: Vec::new(),
         }
     }
 

@@ -32,14 +32,14 @@ fn preflight_client() -> Result<&'static reqwest::Client, Failure> {
         })
 }
 
-/// Sends the preflight (if any) and the request; returns the request's status and body when a
-/// browser would hand them to the page.
+/// Sends the preflight (if any) and the request; returns the request's status, headers and
+/// body when a browser would hand them to the page.
 pub(super) async fn exchange(
     client: &reqwest::Client,
     req: &Prepared,
     browser: &BrowserPrepared,
     cap: usize,
-) -> Result<(u16, Vec<u8>), Failure> {
+) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), Failure> {
     let facts = &browser.facts;
     let page = BrowserRequest {
         origin: &facts.origin,
@@ -75,5 +75,5 @@ pub(super) async fn exchange(
         status: Some(status),
         message,
     })?;
-    Ok((status, body))
+    Ok((status, headers, body))
 }

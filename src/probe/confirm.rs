@@ -5,9 +5,8 @@
 //! `cargo bench --bench probe_pipeline` (BENCH_SECS=20, healthy path, shared 2-core machine)
 //! measured 211.1 and 200.0 µs CPU per run before this module, 191.0 µs with it.
 
-use super::assert::Expectation;
-use super::request::Prepared;
-use super::runner::{execute_prepared, Execution, Limits};
+use super::runner::{Execution, Limits};
+use super::sequence::{execute_plan, Plan};
 use std::time::Duration;
 
 /// How a failed run is confirmed: `detect.confirm_retries` and `detect.confirm_delay`.
@@ -36,17 +35,16 @@ pub struct Confirmed {
     pub attempts: u32,
 }
 
-/// Sends `req` and, while it fails, retries it up to `confirm.retries` times after
+/// Runs `plan` and, while it fails, runs it again up to `confirm.retries` times after
 /// `confirm.delay`. The run fails only when every attempt failed; then the first failure is
 /// kept, since it is what a person debugging the fault wants to read first.
 pub async fn execute_confirmed(
     client: &reqwest::Client,
-    req: &Prepared,
-    expect: &Expectation,
+    plan: &Plan,
     limits: Limits,
     confirm: Confirm,
 ) -> Confirmed {
-    let first = execute_prepared(client, req, expect, limits).await;
+    let first = execute_plan(client, plan, limits).await;
     let mut attempts = 1;
     // `passed()` includes `Degraded`: a slow answer is an answer, and retrying it would hide
     // the slowness the detector must see.
@@ -59,7 +57,7 @@ pub async fn execute_confirmed(
     while attempts <= confirm.retries {
         tokio::time::sleep(confirm.delay).await;
         attempts += 1;
-        let retry = execute_prepared(client, req, expect, limits).await;
+        let retry = execute_plan(client, plan, limits).await;
         tracing::debug!(attempt = attempts, outcome = %retry.outcome, "confirmation retry");
         if retry.outcome.passed() {
             return Confirmed {

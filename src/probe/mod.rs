@@ -4,6 +4,7 @@
 pub mod assert;
 pub mod body;
 mod browser;
+pub mod capture;
 pub mod catalog;
 pub mod confirm;
 pub mod cors;
@@ -12,6 +13,7 @@ pub mod json_walk;
 pub mod render;
 pub mod request;
 pub mod runner;
+pub mod sequence;
 pub mod shape;
 pub mod url;
 pub mod vars;

@@ -2,7 +2,7 @@
 //! in order, and the body text. Pure: no I/O, so `mimic shapes show` and the runner agree.
 
 use super::body::render_body;
-use super::shape::{Cond, HeaderSpec, QueryParam, RequestParts, Runtime, Shape};
+use super::shape::{Cond, HeaderSpec, QueryParam, RequestParts, Runtime, Shape, Step, Variant};
 use super::url::{encode_query, join_url};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -132,34 +132,160 @@ pub fn effective_vars(shape: &Shape, vars: &Vars) -> Vars {
 }
 
 /// Which request parts apply for these variables: the first matching variant, else the default.
-pub fn select_parts<'a>(shape: &'a Shape, vars: &Vars) -> Result<&'a RequestParts, RenderError> {
-    let facts = Facts::of(vars)?;
-    let default_has_body = shape.parts.body.is_some();
-    Ok(shape
-        .variants
+fn select_parts<'a>(
+    parts: &'a RequestParts,
+    variants: &'a [Variant],
+    facts: &Facts,
+) -> &'a RequestParts {
+    let default_has_body = parts.body.is_some();
+    variants
         .iter()
         .find(|v| facts.all(&v.when, default_has_body))
         .map(|v| &v.parts)
-        .unwrap_or(&shape.parts))
+        .unwrap_or(parts)
 }
 
-/// Renders `shape` against `base_url` with `vars` (already merged with defaults or not).
+/// Renders the request `shape` sends against `base_url` with `vars` (merged with the shape's
+/// defaults here). For a sequence this is its first step; [`render_sequence`] gives every step.
 pub fn render(shape: &Shape, vars: &Vars, base_url: &str) -> Result<RenderedRequest, RenderError> {
+    match shape.steps.first() {
+        None => {
+            let vars = effective_vars(shape, vars);
+            render_parts(shape, &shape.parts, &shape.variants, None, &vars, base_url)
+        }
+        Some(_) => render_step(shape, 0, &with_placeholders(shape, vars), base_url),
+    }
+}
+
+/// Renders step `index` of a sequence; `vars` holds the probe's variables and, for a step that
+/// reads earlier answers, the captured `<step>.<name>` values.
+pub fn render_step(
+    shape: &Shape,
+    index: usize,
+    vars: &Vars,
+    base_url: &str,
+) -> Result<RenderedRequest, RenderError> {
+    let step: &Step = shape
+        .steps
+        .get(index)
+        .ok_or_else(|| RenderError::Shape(format!("no step {index}")))?;
     let vars = effective_vars(shape, vars);
-    let facts = Facts::of(&vars)?;
-    let parts = select_parts(shape, &vars)?;
+    render_parts(
+        shape,
+        &step.parts,
+        &step.variants,
+        step.url.as_deref(),
+        &vars,
+        base_url,
+    )
+}
+
+/// Every request a shape sends, in order, as `mimic shapes show` prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// One entry for a one-request shape, one per step for a sequence.
+    pub steps: Vec<RenderedStep>,
+    /// Whether the shape is a sequence (printed with a heading per step).
+    pub sequence: bool,
+}
+
+/// One step of a [`Rendered`] shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedStep {
+    /// The step's name (the operation for a one-request shape).
+    pub name: String,
+    /// When it is skipped or repeated, e.g. `only if document.next; repeats while Link
+    /// rel="next", at most 20`.
+    pub note: Option<String>,
+    /// The request; values from earlier answers stay as their placeholders (`{document.next}`).
+    pub request: RenderedRequest,
+}
+
+/// Renders every request of `shape`; a later step's use of an earlier answer is shown as the
+/// placeholder it is written with, since no answer exists yet.
+pub fn render_sequence(
+    shape: &Shape,
+    vars: &Vars,
+    base_url: &str,
+) -> Result<Rendered, RenderError> {
+    if shape.steps.is_empty() {
+        return Ok(Rendered {
+            steps: vec![RenderedStep {
+                name: shape.operation.clone(),
+                note: None,
+                request: render(shape, vars, base_url)?,
+            }],
+            sequence: false,
+        });
+    }
+    let vars = with_placeholders(shape, vars);
+    let mut steps = Vec::with_capacity(shape.steps.len());
+    for (i, step) in shape.steps.iter().enumerate() {
+        steps.push(RenderedStep {
+            name: step.name.clone(),
+            note: step_note(step),
+            request: render_step(shape, i, &vars, base_url)?,
+        });
+    }
+    Ok(Rendered {
+        steps,
+        sequence: true,
+    })
+}
+
+/// `vars` with every capture of every step bound to its own placeholder text.
+fn with_placeholders(shape: &Shape, vars: &Vars) -> Vars {
+    let mut out = vars.clone();
+    for step in &shape.steps {
+        for c in &step.capture {
+            let name = format!("{}.{}", step.name, c.name);
+            out.insert(name.clone(), Value::String(format!("{{{name}}}")));
+        }
+    }
+    out
+}
+
+/// How a step is skipped or repeated, in words.
+fn step_note(step: &Step) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(cond) = &step.only_if {
+        parts.push(format!("only if {cond}"));
+    }
+    if let Some(r) = &step.repeat {
+        parts.push(format!(
+            "repeats while Link rel=\"{}\", at most {}",
+            r.link, r.max
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// Renders one request from its parts; `url` (a template) replaces base URL and path.
+fn render_parts(
+    shape: &Shape,
+    default: &RequestParts,
+    variants: &[Variant],
+    url_template: Option<&str>,
+    vars: &Vars,
+    base_url: &str,
+) -> Result<RenderedRequest, RenderError> {
+    let facts = Facts::of(vars)?;
+    let parts = select_parts(default, variants, &facts);
     let body = match &parts.body {
-        Some(spec) => Some(render_body(spec, &vars)?),
+        Some(spec) => Some(render_body(spec, vars)?),
         None => None,
     };
     let has_body = body.is_some();
-    let mut url = join_url(base_url, &parts.path, shape.base_join);
-    let query = render_query(&parts.query, &vars, &facts, has_body)?;
+    let mut url = match url_template {
+        None => join_url(base_url, &parts.path, shape.base_join),
+        Some(t) => step_url(&fill_template(t, vars)?, base_url),
+    };
+    let query = render_query(&parts.query, vars, &facts, has_body)?;
     if !query.is_empty() {
         url.push(if url.contains('?') { '&' } else { '?' });
         url.push_str(&query);
     }
-    let headers = render_headers(&parts.headers, &vars, &facts, has_body)?;
+    let headers = render_headers(&parts.headers, vars, &facts, has_body)?;
     let mut req = RenderedRequest {
         method: parts.method.clone(),
         url,
@@ -169,9 +295,21 @@ pub fn render(shape: &Shape, vars: &Vars, base_url: &str) -> Result<RenderedRequ
         browser: None,
     };
     if shape.runtime == Runtime::Browser {
-        with_preflight(shape, &vars, facts, &mut req)?;
+        with_preflight(shape, vars, facts, &mut req)?;
     }
     Ok(req)
+}
+
+/// A step's URL: absolute as is, a relative reference resolved against the base URL, and an
+/// unfilled placeholder (`{document.next}` in `shapes show`) left as written.
+fn step_url(text: &str, base_url: &str) -> String {
+    if text.starts_with('{') || reqwest::Url::parse(text).is_ok() {
+        return text.to_owned();
+    }
+    reqwest::Url::parse(base_url)
+        .and_then(|b| b.join(text))
+        .map(String::from)
+        .unwrap_or_else(|_| text.to_owned())
 }
 
 fn render_headers(
@@ -244,9 +382,35 @@ pub fn steps(req: &RenderedRequest) -> Vec<&RenderedRequest> {
     out
 }
 
-/// `mimic shapes show`'s text: each request as method and URL, headers, and body; a browser
-/// shape's preflight first, a blank line between requests.
-pub fn show_text(req: &RenderedRequest) -> String {
+/// Every request on the wire, in order: each step's preflight (if any), then the step.
+pub fn wire_requests(r: &Rendered) -> Vec<&RenderedRequest> {
+    r.steps.iter().flat_map(|s| steps(&s.request)).collect()
+}
+
+/// `mimic shapes show`'s text: each request as method and URL, headers, and body, a browser
+/// shape's preflight first, a blank line between requests; a sequence gives each step a
+/// heading (`# step 1 of 2: document`).
+pub fn show_text(r: &Rendered) -> String {
+    let mut out = String::new();
+    let total = r.steps.len();
+    for (i, step) in r.steps.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if r.sequence {
+            out.push_str(&format!("# step {} of {total}: {}", i + 1, step.name));
+            if let Some(note) = &step.note {
+                out.push_str(&format!(" ({note})"));
+            }
+            out.push('\n');
+        }
+        out.push_str(&show_request(&step.request));
+    }
+    out
+}
+
+/// One request (and its preflight) as text.
+fn show_request(req: &RenderedRequest) -> String {
     let mut out = String::new();
     for (i, r) in steps(req).into_iter().enumerate() {
         if i > 0 {
@@ -265,14 +429,15 @@ pub fn show_text(req: &RenderedRequest) -> String {
     out
 }
 
-/// `mimic shapes show --format json`: the flat request, or `{"steps": [...]}` when a preflight
-/// goes first.
-pub fn show_json(req: &RenderedRequest) -> Value {
+/// `mimic shapes show --format json`: the flat request of a one-request shape, or
+/// `{"steps": [...]}` with every request on the wire when there is more than one (a sequence,
+/// or a browser's preflight first).
+pub fn show_json(r: &Rendered) -> Value {
     let one = |r: &RenderedRequest| serde_json::json!({"method": r.method, "url": r.url, "headers": r.headers, "body": r.body});
-    if req.preflight.is_some() {
-        serde_json::json!({ "steps": steps(req).into_iter().map(one).collect::<Vec<_>>() })
-    } else {
-        one(req)
+    let wire = wire_requests(r);
+    match wire.as_slice() {
+        [only] => one(only),
+        all => serde_json::json!({ "steps": all.iter().map(|r| one(r)).collect::<Vec<_>>() }),
     }
 }
 

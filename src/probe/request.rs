@@ -80,6 +80,34 @@ impl Prepared {
         })
     }
 
+    /// The URL the request goes to.
+    pub fn url(&self) -> &reqwest::Url {
+        &self.url
+    }
+
+    /// The same request sent to another URL with no body (the next page of a paged answer);
+    /// a browser's preflight goes to that URL too.
+    pub fn with_url(&self, url: &str) -> Result<Prepared, BuildError> {
+        let parsed = reqwest::Url::parse(url).map_err(|source| BuildError::Url {
+            url: url.to_owned(),
+            source,
+        })?;
+        let browser = match &self.browser {
+            None => None,
+            Some(b) => Some(Arc::new(BrowserPrepared {
+                preflight: b.preflight.as_ref().map(|p| p.with_url(url)).transpose()?,
+                facts: b.facts.clone(),
+            })),
+        };
+        Ok(Prepared {
+            method: self.method.clone(),
+            url: parsed,
+            headers: self.headers.clone(),
+            body: None,
+            browser,
+        })
+    }
+
     /// The browser part, for a browser shape's request.
     pub fn browser(&self) -> Option<&BrowserPrepared> {
         self.browser.as_deref()

@@ -30,6 +30,8 @@ pub struct Execution {
     pub excerpt: String,
     /// The whole (decoded) body, up to the cap; empty when none arrived.
     pub body: Vec<u8>,
+    /// A sequence's requests as they went (empty for one request).
+    pub steps: Vec<crate::domain::StepResult>,
 }
 
 /// Per-run limits.
@@ -67,6 +69,7 @@ pub async fn execute(
             message: format!("request could not be built: {e}"),
             excerpt: String::new(),
             body: Vec::new(),
+            steps: Vec::new(),
         },
     }
 }
@@ -80,13 +83,22 @@ pub async fn execute_prepared(
     expect: &Expectation,
     limits: Limits,
 ) -> Execution {
+    execute_answered(client, req, expect, limits).await.0
+}
+
+/// [`execute_prepared`], also returning the answer's headers (empty when none arrived), which
+/// a sequence reads its captures and next pages from.
+pub(super) async fn execute_answered(
+    client: &reqwest::Client,
+    req: &Prepared,
+    expect: &Expectation,
+    limits: Limits,
+) -> (Execution, reqwest::header::HeaderMap) {
     let started = Instant::now();
     let result = match req.browser() {
         None => {
             let exchange = exchange(client, req.request(), limits.body_cap);
-            tokio::time::timeout(limits.timeout, exchange)
-                .await
-                .map(|r| r.map(|(status, _, body)| (status, body)))
+            tokio::time::timeout(limits.timeout, exchange).await
         }
         Some(browser) => {
             let exchange = super::browser::exchange(client, req, browser, limits.body_cap);
@@ -94,7 +106,8 @@ pub async fn execute_prepared(
         }
     };
     let latency = started.elapsed();
-    match result {
+    let mut answer_headers = reqwest::header::HeaderMap::new();
+    let exec = match result {
         Err(_) => Execution {
             outcome: RunOutcome::Timeout,
             status: None,
@@ -105,6 +118,7 @@ pub async fn execute_prepared(
             ),
             excerpt: String::new(),
             body: Vec::new(),
+            steps: Vec::new(),
         },
         Ok(Err(failure)) => Execution {
             outcome: failure.outcome,
@@ -113,8 +127,10 @@ pub async fn execute_prepared(
             message: failure.message,
             excerpt: String::new(),
             body: Vec::new(),
+            steps: Vec::new(),
         },
-        Ok(Ok((status, body))) => {
+        Ok(Ok((status, headers, body))) => {
+            answer_headers = headers;
             let verdict = expect.judge(status, &body, latency);
             Execution {
                 outcome: verdict.outcome,
@@ -127,9 +143,11 @@ pub async fn execute_prepared(
                 },
                 message: verdict.message,
                 body,
+                steps: Vec::new(),
             }
         }
-    }
+    };
+    (exec, answer_headers)
 }
 
 /// Why an exchange ended without an answer to judge.

@@ -237,6 +237,7 @@ mod tests {
             message: String::new(),
             excerpt: String::new(),
             attempts: 1,
+            steps: Vec::new(),
         }
     }
 

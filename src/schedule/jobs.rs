@@ -4,13 +4,10 @@
 use super::scheduler::Due;
 use crate::config::Config;
 use crate::domain::{ComponentId, ProbeId, RegionId, RunRecord, ShapeId, Timestamp};
-use crate::probe::assert::Expectation;
 use crate::probe::confirm::{execute_confirmed, Confirm};
-use crate::probe::render::{render, RenderError};
-use crate::probe::request::Prepared;
 use crate::probe::runner::Limits;
+use crate::probe::sequence::Plan;
 use crate::probe::vars::merge_vars;
-use crate::probe::RenderedRequest;
 use crate::schedule::ScheduleSpec;
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -32,12 +29,8 @@ pub struct Job {
     pub region: RegionId,
     /// Shape id.
     pub shape: ShapeId,
-    /// The exact request, as rendered (for display and evidence).
-    pub request: Arc<RenderedRequest>,
-    /// The same request, parsed once for sending.
-    pub prepared: Arc<Prepared>,
-    /// What passing means.
-    pub expect: Arc<Expectation>,
+    /// Its requests, prepared once, with what each step's answer must be.
+    pub plan: Arc<Plan>,
     /// Timeout and body cap.
     pub limits: Limits,
     /// When it runs.
@@ -67,7 +60,6 @@ pub fn build_jobs(config: &Config) -> Result<Vec<Job>, JobError> {
     };
     for p in &config.probes {
         let shape = config.catalog.get(&p.shape);
-        let expect = Arc::new(p.expect.clone());
         for region in &p.regions {
             let err = |message: String| JobError {
                 probe: p.id.clone(),
@@ -79,9 +71,8 @@ pub fn build_jobs(config: &Config) -> Result<Vec<Job>, JobError> {
                 .target(&p.component, region)
                 .ok_or_else(|| err("no target".into()))?;
             let vars = merge_vars(&target.vars, &p.vars);
-            let request = render(shape, &vars, &target.base_url)
-                .map_err(|e: RenderError| err(e.to_string()))?;
-            let prepared = Prepared::new(&request).map_err(|e| err(e.to_string()))?;
+            let plan = Plan::build(shape, &vars, &target.base_url, p.step_expectations())
+                .map_err(|e| err(e.to_string()))?;
             jobs.push(Job {
                 probe: p.id.clone(),
                 label: p.label.clone(),
@@ -90,9 +81,7 @@ pub fn build_jobs(config: &Config) -> Result<Vec<Job>, JobError> {
                 component: p.component.clone(),
                 region: region.clone(),
                 shape: ShapeId::new(&shape.id),
-                request: Arc::new(request),
-                prepared: Arc::new(prepared),
-                expect: expect.clone(),
+                plan: Arc::new(plan),
                 limits: Limits {
                     timeout: p.timeout,
                     body_cap: p.body_cap,
@@ -111,8 +100,7 @@ pub fn build_jobs(config: &Config) -> Result<Vec<Job>, JobError> {
 pub async fn run_job(client: &reqwest::Client, job: &Job, due: Due) -> RunRecord {
     let lateness = Instant::now().saturating_duration_since(due.due);
     let started_at = Timestamp::from_millis(due.due_wall.as_millis() + lateness.as_millis() as i64);
-    let confirmed =
-        execute_confirmed(client, &job.prepared, &job.expect, job.limits, job.confirm).await;
+    let confirmed = execute_confirmed(client, &job.plan, job.limits, job.confirm).await;
     let exec = confirmed.exec;
     tracing::debug!(outcome = %exec.outcome, status = ?exec.status, attempts = confirmed.attempts, "run finished");
     RunRecord {
@@ -129,6 +117,7 @@ pub async fn run_job(client: &reqwest::Client, job: &Job, due: Due) -> RunRecord
         message: exec.message,
         excerpt: exec.excerpt,
         attempts: confirmed.attempts,
+        steps: exec.steps,
     }
 }
 

@@ -1,7 +1,9 @@
 //! The `run` table: batched inserts and the reads detection and the admin API need.
 
 use super::Error;
-use crate::domain::{ComponentId, ProbeId, RegionId, RunOutcome, RunRecord, ShapeId, Timestamp};
+use crate::domain::{
+    ComponentId, ProbeId, RegionId, RunOutcome, RunRecord, ShapeId, StepResult, Timestamp,
+};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 /// Inserts a batch of runs in multi-row statements that stay under SQLite's bind limit
@@ -15,14 +17,15 @@ pub async fn insert_runs(conn: &mut SqliteConnection, runs: &[RunRecord]) -> Res
 }
 
 /// Values bound per `run` row.
-const RUN_BINDS: usize = 14;
+const RUN_BINDS: usize = 15;
 
 /// One statement's worth of [`insert_runs`].
 async fn insert_run_rows(conn: &mut SqliteConnection, runs: &[RunRecord]) -> Result<(), Error> {
     let now = Timestamp::now().as_millis();
     let mut q = QueryBuilder::<Sqlite>::new(
         "insert into run (probe_id, component_id, region_id, shape_id, due_at, started_at, \
-         lateness_us, latency_us, status_code, outcome, message, excerpt, attempts, created_at) ",
+         lateness_us, latency_us, status_code, outcome, message, excerpt, attempts, created_at, \
+         steps) ",
     );
     q.push_values(runs, |mut row, r| {
         row.push_bind(r.probe.as_str())
@@ -38,10 +41,19 @@ async fn insert_run_rows(conn: &mut SqliteConnection, runs: &[RunRecord]) -> Res
             .push_bind(r.message.as_str())
             .push_bind(r.excerpt.as_str())
             .push_bind(i64::from(r.attempts))
-            .push_bind(now);
+            .push_bind(now)
+            .push_bind(steps_json(&r.steps));
     });
     q.build().execute(&mut *conn).await?;
     Ok(())
+}
+
+/// A sequence's step records as stored: NULL for a run of one request.
+fn steps_json(steps: &[StepResult]) -> Option<String> {
+    if steps.is_empty() {
+        return None;
+    }
+    serde_json::to_string(steps).ok()
 }
 
 /// The newest runs of one probe in one region, newest first.
@@ -69,6 +81,7 @@ struct RunRow {
     message: String,
     excerpt: String,
     attempts: i64,
+    steps: Option<String>,
 }
 
 impl From<RunRow> for RunRecord {
@@ -88,6 +101,12 @@ impl From<RunRow> for RunRecord {
             excerpt: r.excerpt,
             // The column's CHECK keeps it at least 1; a value past u32 cannot be written by mimic.
             attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
+            // Written by `steps_json`; a row it cannot read shows no steps rather than failing
+            // every read of the probe's history.
+            steps: r
+                .steps
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_default(),
         }
     }
 }
@@ -104,7 +123,7 @@ pub async fn recent_runs_of(
         r#"select probe_id as "probe_id: ProbeId", component_id as "component_id: ComponentId",
                   region_id as "region_id: RegionId", shape_id as "shape_id: ShapeId",
                   due_at, started_at, lateness_us, latency_us, status_code,
-                  outcome as "outcome: RunOutcome", message, excerpt, attempts
+                  outcome as "outcome: RunOutcome", message, excerpt, attempts, steps
            from run where probe_id = ?1 and (?2 is null or region_id = ?2)
            order by started_at desc, run_id desc limit ?3"#,
         probe,
@@ -126,7 +145,7 @@ pub async fn runs_after(
         r#"select probe_id as "probe_id: ProbeId", component_id as "component_id: ComponentId",
                   region_id as "region_id: RegionId", shape_id as "shape_id: ShapeId",
                   due_at, started_at, lateness_us, latency_us, status_code,
-                  outcome as "outcome: RunOutcome", message, excerpt, attempts
+                  outcome as "outcome: RunOutcome", message, excerpt, attempts, steps
            from run where run_id > ? order by run_id"#,
         after_run_id
     )

@@ -24,6 +24,7 @@ fn run(i: i64, outcome: RunOutcome) -> RunRecord {
         message: String::new(),
         excerpt: String::new(),
         attempts: 1,
+        steps: Vec::new(),
     }
 }
 

@@ -31,6 +31,7 @@ fn run(probe: &str, region: &str, at_ms: i64, outcome: RunOutcome) -> RunRecord 
         },
         excerpt: String::new(),
         attempts: 1,
+        steps: Vec::new(),
     }
 }
 

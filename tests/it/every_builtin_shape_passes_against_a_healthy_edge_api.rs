@@ -1,5 +1,6 @@
 //! A team points mimic at a healthy Edge API: every builtin SDK shape, in every region and for
-//! every kind of caller (no traits, empty traits, traits, numeric identifier, transient), passes.
+//! every kind of caller (no traits, empty traits, traits, numeric identifier, transient), passes;
+//! the SDKs that page the environment document follow its second page.
 
 use crate::support::{emulator, shapes::run_all, REGIONS};
 use serde_json::json;
@@ -27,6 +28,19 @@ async fn every_builtin_shape_passes_in_every_healthy_region() {
                     r.status,
                     r.message
                 );
+                let steps: Vec<(&str, u32)> =
+                    r.steps.iter().map(|s| (s.step.as_str(), s.page)).collect();
+                match r.id.as_str() {
+                    "flagsmith.go.environment_document"
+                    | "flagsmith.nodejs.environment_document" => {
+                        assert_eq!(steps, [("document", 1), ("next_page", 1)], "{}", r.id)
+                    }
+                    "flagsmith.nodejs@3.2.0.environment_document"
+                    | "flagsmith.python.environment_document" => {
+                        assert_eq!(steps, [("start", 1), ("poll", 1)], "{}", r.id)
+                    }
+                    _ => assert!(steps.is_empty(), "{} is one request: {steps:?}", r.id),
+                }
                 runs += 1;
             }
         }

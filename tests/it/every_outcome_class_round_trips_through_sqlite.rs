@@ -1,7 +1,10 @@
 //! Every outcome class the runner can produce is accepted by the `run` table's CHECK and reads
-//! back as itself, so the Rust enum and the schema cannot drift apart.
+//! back as itself, so the Rust enum and the schema cannot drift apart; a sequence's step records
+//! read back as they were written.
 
-use mimic::domain::{ComponentId, ProbeId, RegionId, RunOutcome, RunRecord, ShapeId, Timestamp};
+use mimic::domain::{
+    ComponentId, ProbeId, RegionId, RunOutcome, RunRecord, ShapeId, StepResult, Timestamp,
+};
 use mimic::store::{runs, Store};
 
 #[tokio::test]
@@ -40,6 +43,27 @@ async fn every_outcome_is_stored_and_read_back() {
                 "{\"traits\":[\"required\"]}".into()
             },
             attempts: 1 + (i % 3) as u32,
+            // Every other run is a sequence's: its steps come back as they went in.
+            steps: if i % 2 == 1 {
+                vec![
+                    StepResult {
+                        step: "document".into(),
+                        page: 1,
+                        status: Some(200),
+                        latency_us: 1_200,
+                        outcome: RunOutcome::Ok,
+                    },
+                    StepResult {
+                        step: "next_page".into(),
+                        page: 2,
+                        status: None,
+                        latency_us: 3_000,
+                        outcome: *outcome,
+                    },
+                ]
+            } else {
+                Vec::new()
+            },
         })
         .collect();
     let mut conn = store

@@ -30,6 +30,7 @@ fn run(i: i64) -> RunRecord {
         message: String::new(),
         excerpt: String::new(),
         attempts: 1,
+        steps: Vec::new(),
     }
 }
 

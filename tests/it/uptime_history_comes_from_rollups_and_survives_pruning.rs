@@ -47,6 +47,7 @@ async fn old_runs_are_pruned_while_their_history_stays_on_the_page() {
             message: "HTTP 500".into(),
             excerpt: String::new(),
             attempts: 1,
+            steps: Vec::new(),
         };
         runs::insert_runs(&mut conn, std::slice::from_ref(&old))
             .await

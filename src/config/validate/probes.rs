@@ -7,7 +7,7 @@ use crate::config::raw::{RawConfig, RawProbe};
 use crate::config::{Component, Probe, Region, Target};
 use crate::domain::{ComponentId, ProbeId, RegionId, Timestamp};
 use crate::probe::assert::{Expectation, JsonPath};
-use crate::probe::render::{describe, render};
+use crate::probe::render::{describe, render_sequence};
 use crate::probe::shape::ExpectSpec;
 use crate::probe::vars::merge_vars;
 use crate::probe::Catalog;
@@ -155,10 +155,20 @@ pub(super) fn probe(
         &format!("{at}.timeout"),
         p,
     );
-    let spec = shape
-        .map(|s| s.expect.overlay(&rp.expect))
+    // A sequence's last step is the answer the SDK uses: the probe's `expect` overlays it, and
+    // the steps before keep the shape's own expectations.
+    let (earlier, last) = match shape.map(|s| s.steps.as_slice()) {
+        Some([earlier @ .., last]) => (earlier, Some(&last.expect)),
+        _ => (&[][..], shape.map(|s| &s.expect)),
+    };
+    let spec = last
+        .map(|e| e.overlay(&rp.expect))
         .unwrap_or_else(|| rp.expect.clone());
     let expect = expectation(&spec, &format!("{at}.expect"), p);
+    let expect_before_last = earlier
+        .iter()
+        .map(|s| expectation(&s.expect, &format!("{at}.shape(step {})", s.name), p))
+        .collect();
     let probe_regions: Vec<RegionId> = match &rp.regions {
         Some(list) => {
             for (j, r) in list.iter().enumerate() {
@@ -207,7 +217,7 @@ pub(super) fn probe(
                 continue;
             };
             let vars = merge_vars(&target.vars, &rp.vars);
-            if let Err(e) = render(shape, &vars, &target.base_url) {
+            if let Err(e) = render_sequence(shape, &vars, &target.base_url) {
                 p.push((
                     format!("{at}.vars"),
                     format!("shape {} in region {region}: {e}", shape.id),
@@ -233,6 +243,7 @@ pub(super) fn probe(
         expect,
         regions: probe_regions,
         body_cap: body_cap as usize,
+        expect_before_last,
     })
 }
 

@@ -29,10 +29,56 @@ pub(crate) fn identify_post(body: &[u8], fault: &Fault) -> Response<EmuBody> {
     }
 }
 
-/// `GET environment-document/`: the document local-evaluation SDKs poll.
-pub(crate) fn environment_document(state: &State) -> Response<EmuBody> {
+/// `GET environment-document/`: the document local-evaluation SDKs poll, in pages: page 1
+/// (no `page_id`) holds the document and the first identity overrides and links to
+/// `?page_id=2` with `Link: <…>; rel="next"`; page 2 holds the rest and no link. `path` is the
+/// request's path (the link keeps the region prefix).
+pub(crate) fn environment_document(
+    state: &State,
+    path: &str,
+    query: &str,
+    fault: &Fault,
+) -> Response<EmuBody> {
     let api_key = state.environment_keys.first().map_or("", String::as_str);
-    body::json(StatusCode::OK, &fixtures::environment_document(api_key))
+    let page = match query_param(query, "page_id") {
+        None => 1,
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=fixtures::DOCUMENT_PAGES).contains(&n) => n,
+            _ => return body::detail(StatusCode::NOT_FOUND, "Invalid page."),
+        },
+    };
+    if page > 1 && *fault == Fault::PagingStatus500 {
+        return body::json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({ "detail": "A server error occurred." }),
+        );
+    }
+    let mut resp = body::json(
+        StatusCode::OK,
+        &fixtures::environment_document_page(api_key, page),
+    );
+    let next = match (page < fixtures::DOCUMENT_PAGES, fault) {
+        (true, _) => Some(page + 1),
+        (false, Fault::PagingLoop) => Some(page),
+        (false, _) => None,
+    };
+    if let Some(n) = next {
+        let link = format!("<{path}?page_id={n}>; rel=\"next\"");
+        if let Ok(value) = http::HeaderValue::from_str(&link) {
+            resp.headers_mut().insert(http::header::LINK, value);
+        }
+    }
+    resp
+}
+
+/// The first value of a query parameter, as written (the emulator's own links need no
+/// decoding).
+fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
 }
 
 /// `POST analytics/flags/`: a JSON object of feature name to evaluation count.

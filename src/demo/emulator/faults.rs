@@ -51,6 +51,11 @@ pub enum Fault {
     /// Only this origin is allowed: every answer carries it as
     /// `Access-Control-Allow-Origin` (with `Vary: Origin`) instead of `*`.
     CorsOrigin(Origin),
+    /// The environment document's later pages (`?page_id=2` on) answer 500; page 1 is fine,
+    /// so only the SDKs that follow `Link: rel="next"` see it.
+    PagingStatus500,
+    /// The environment document's last page links to itself as `rel="next"`.
+    PagingLoop,
 }
 
 /// Why a fault could not be parsed or applied.
@@ -63,7 +68,7 @@ pub enum FaultError {
     #[error(
         "unknown fault {0:?} (expected none, reject_numeric_identifier, require_traits_key, \
          status_500, latency_ms:<N>, hang, reset, large_body:<bytes>, cors_drop_header:<name>, \
-         cors_origin:<origin> or flaky:<percent>, optionally as flaky:<percent>+<fault>)"
+         cors_origin:<origin>, paging_status_500, paging_loop or flaky:<percent>, optionally as flaky:<percent>+<fault>)"
     )]
     UnknownFault(String),
     /// `flaky:` was given something other than a percent from 0 to 100.
@@ -133,6 +138,8 @@ impl FromStr for Fault {
             ("status_500", None) => Ok(Fault::Status500),
             ("hang", None) => Ok(Fault::Hang),
             ("reset", None) => Ok(Fault::Reset),
+            ("paging_status_500", None) => Ok(Fault::PagingStatus500),
+            ("paging_loop", None) => Ok(Fault::PagingLoop),
             ("latency_ms", _) => number("latency_ms").map(Fault::LatencyMs),
             ("large_body", _) => number("large_body").map(Fault::LargeBody),
             ("flaky", Some(percent)) => Ok(Fault::Flaky(percent.parse()?)),
@@ -168,6 +175,8 @@ impl fmt::Display for Fault {
             Fault::Flaky(rate) => write!(f, "flaky:{rate}"),
             Fault::CorsDropHeader(name) => write!(f, "cors_drop_header:{name}"),
             Fault::CorsOrigin(origin) => write!(f, "cors_origin:{origin}"),
+            Fault::PagingStatus500 => f.write_str("paging_status_500"),
+            Fault::PagingLoop => f.write_str("paging_loop"),
         }
     }
 }
@@ -324,6 +333,8 @@ mod tests {
             Fault::Flaky(FlakyRate::from_ppm(5_000).unwrap_or_default()),
             "cors_drop_header:flagsmith-sdk-user-agent".parse()?,
             "cors_origin:http://127.0.0.1:8080".parse()?,
+            Fault::PagingStatus500,
+            Fault::PagingLoop,
         ];
         for fault in all {
             assert_eq!(fault.to_string().parse::<Fault>()?, fault);

@@ -106,6 +106,44 @@ pub(crate) fn flags() -> Value {
     Value::Array(flags)
 }
 
+/// How many pages `GET environment-document/` answers in.
+pub(crate) const DOCUMENT_PAGES: usize = 2;
+
+/// Page `page` (1-based) of the environment document: every page is the whole document with
+/// its share of the identity overrides, as a paging SDK merges them.
+pub(crate) fn environment_document_page(api_key: &str, page: usize) -> Value {
+    let mut doc = environment_document(api_key);
+    let overrides: Vec<Value> = identity_overrides()
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % DOCUMENT_PAGES + 1 == page)
+        .map(|(_, o)| o)
+        .collect();
+    doc["identity_overrides"] = Value::Array(overrides);
+    doc
+}
+
+/// The identity overrides the document's pages share out.
+fn identity_overrides() -> Vec<Value> {
+    [
+        "override-alice",
+        "override-bob",
+        "override-carol",
+        "override-dave",
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, identifier)| {
+        json!({
+            "identifier": identifier,
+            "identity_uuid": format!("5b1c7f1e-0000-4000-8000-00000000000{i}"),
+            "environment_api_key": "",
+            "identity_features": [],
+        })
+    })
+    .collect()
+}
+
 /// The `GET environment-document/` body; `api_key` is the client-side key.
 pub(crate) fn environment_document(api_key: &str) -> Value {
     let feature_states: Vec<Value> = features()

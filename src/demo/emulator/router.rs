@@ -200,7 +200,9 @@ async fn api_answer(
         ("flags/", _) => api::flags(),
         ("identities/", &Method::GET) => api::identify_get(query),
         ("identities/", _) => api::identify_post(body, fault),
-        ("environment-document/", _) => api::environment_document(state),
+        ("environment-document/", _) => {
+            api::environment_document(state, parts.uri.path(), query, fault)
+        }
         ("analytics/flags/", _) => api::analytics(body),
         _ => api::bulk_identities(body),
     }

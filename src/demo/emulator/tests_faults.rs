@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio::io::AsyncReadExt;
 
-use super::test_client::{open, post_json, send, start, TestResult, KEY};
+use super::test_client::{open, post_json, send, start, TestResult, KEY, SERVER_KEY};
 use super::{Fault, FaultError};
 
 const FLAGS: &str = "/eu/api/v1/flags/";
@@ -320,5 +320,41 @@ async fn flaky_fails_some_requests_with_503_or_reset_and_combines_per_region() -
     for _ in 0..20 {
         assert_eq!(outcome(addr, FLAGS).await?, Some(200));
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_environment_document_pages_with_link_next_and_the_paging_faults_break_only_page_two(
+) -> TestResult {
+    let emu = start(&["eu"]).await?;
+    let addr = emu.addr();
+    let server = [("X-Environment-Key", SERVER_KEY)];
+    let doc = "/eu/api/v1/environment-document/";
+    let page2 = "/eu/api/v1/environment-document/?page_id=2";
+    let first = send(addr, "GET", doc, &server, b"").await?;
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        first.header("link"),
+        Some(&*format!("<{page2}>; rel=\"next\""))
+    );
+    let second = send(addr, "GET", page2, &server, b"").await?;
+    assert_eq!(second.status, 200);
+    assert_eq!(second.header("link"), None, "page 2 is the last");
+    let (a, b) = (first.json()?, second.json()?);
+    let overrides = |v: &serde_json::Value| v["identity_overrides"].as_array().map_or(0, Vec::len);
+    assert_eq!((overrides(&a), overrides(&b)), (2, 2), "{a}\n{b}");
+    let bad = "/eu/api/v1/environment-document/?page_id=9";
+    assert_eq!(send(addr, "GET", bad, &server, b"").await?.status, 404);
+
+    emu.set_fault(Some("eu"), Fault::PagingStatus500)?;
+    assert_eq!(send(addr, "GET", doc, &server, b"").await?.status, 200);
+    assert_eq!(send(addr, "GET", page2, &server, b"").await?.status, 500);
+
+    emu.set_fault(Some("eu"), Fault::PagingLoop)?;
+    let looping = send(addr, "GET", page2, &server, b"").await?;
+    assert_eq!(
+        looping.header("link"),
+        Some(&*format!("<{page2}>; rel=\"next\""))
+    );
     Ok(())
 }

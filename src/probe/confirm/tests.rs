@@ -54,7 +54,8 @@ async fn run(fail_first: usize, confirm: Confirm, expect: Expectation) -> (Confi
         timeout: Duration::from_secs(5),
         body_cap: 1 << 16,
     };
-    let c = execute_confirmed(&client, &req, &expect, limits, confirm).await;
+    let plan = crate::probe::sequence::Plan::single(req, expect);
+    let c = execute_confirmed(&client, &plan, limits, confirm).await;
     (c, hits.load(Ordering::SeqCst))
 }
 

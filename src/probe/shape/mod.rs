@@ -8,8 +8,10 @@
 mod resolve;
 mod spec;
 
-pub use resolve::{resolve_all, HeaderSpec, RequestParts, Shape, ShapeError, Variant};
+pub use resolve::{
+    resolve_all, Capture, HeaderSpec, RequestParts, Shape, ShapeError, Step, Variant,
+};
 pub use spec::{
-    BaseJoin, BodySpec, Cond, ExpectSpec, FieldSpec, Fill, Keep, QueryEncode, QueryParam, Runtime,
-    ShapeSpec, ValueEncode, VariantSpec,
+    BaseJoin, BodySpec, CaptureSource, Cond, ExpectSpec, FieldSpec, Fill, Keep, QueryEncode,
+    QueryParam, RepeatSpec, Runtime, ShapeSpec, StepSpec, ValueEncode, VariantSpec,
 };

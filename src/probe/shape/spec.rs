@@ -47,6 +47,63 @@ pub struct ShapeSpec {
     /// `{cors_request_method}` and `{cors_request_headers}` (the CORS-unsafe header names of
     /// the real request); condition `cors_unsafe_headers` holds when there are any.
     pub preflight_headers: Option<Vec<Vec<String>>>,
+    /// The requests of a sequence, in order (absent: the shape is one request). Each step
+    /// inherits every request field it leaves unset from the shape's top level.
+    pub step: Option<Vec<StepSpec>>,
+}
+
+/// One request of a sequence as written: `[[shape.step]]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    /// Unique in the shape, `[a-z0-9_]+`; messages and `shapes show` name the step by it.
+    pub name: String,
+    /// HTTP method.
+    pub method: Option<String>,
+    /// Path relative to the base URL.
+    pub path: Option<String>,
+    /// A URL template used instead of base URL and path, e.g. `{document.next}`; a relative
+    /// reference is resolved against the base URL.
+    pub url: Option<String>,
+    /// Query parameters in order.
+    pub query: Option<Vec<QueryParam>>,
+    /// Headers in wire order.
+    pub headers: Option<Vec<Vec<String>>>,
+    /// The request body.
+    pub body: Option<BodySpec>,
+    /// Conditional overrides, as at top level.
+    pub variant: Option<Vec<VariantSpec>>,
+    /// What this step's answer must be.
+    pub expect: Option<ExpectSpec>,
+    /// Values read from this step's answer, usable by later steps as `{<step>.<name>}`.
+    pub capture: Option<std::collections::BTreeMap<String, CaptureSource>>,
+    /// Skip this step (not a failure) unless this capture (`<step>.<name>`) is set.
+    pub only_if: Option<String>,
+    /// Send the step again while its answer links to a next page.
+    pub repeat: Option<RepeatSpec>,
+}
+
+/// Where a captured value comes from in a step's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum CaptureSource {
+    /// The target of the first `Link` header entry with this `rel` (RFC 8288), resolved
+    /// against the request's URL.
+    Link(String),
+    /// The value at this JSON path of the body (a string as is, a number or bool as text).
+    Json(String),
+    /// The first value of this response header.
+    Header(String),
+}
+
+/// Paging: after a step passes, follow its answer's `Link` of this `rel`, at most `max` times.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatSpec {
+    /// The link relation to follow, e.g. `next`.
+    pub link: String,
+    /// Most further pages fetched (1 to 100).
+    pub max: u32,
 }
 
 /// Where an SDK's requests come from.

@@ -41,6 +41,7 @@ pub(super) async fn list_probes(State(state): State<AppState>) -> Result<Json<Va
             let newest = newest.first();
             s.last_run = newest.map(crate::detect::state::RunSummary::of);
             let attempts = newest.map(|run| run.attempts);
+            let steps = newest.map(|run| run.steps.as_slice()).unwrap_or_default();
             let summary = |run: &crate::detect::state::RunSummary| {
                 json!({
                     "at": run.at.to_rfc3339(),
@@ -67,6 +68,9 @@ pub(super) async fn list_probes(State(state): State<AppState>) -> Result<Json<Va
                 "last_run": s.last_run.as_ref().map(|run| {
                     let mut v = summary(run);
                     v["attempts"] = json!(attempts);
+                    if !steps.is_empty() {
+                        v["steps"] = json!(steps);
+                    }
                     v
                 }),
                 "last_24h": {
@@ -117,7 +121,7 @@ pub(super) async fn probe_runs(
     let out: Vec<Value> = rows
         .iter()
         .map(|r| {
-            json!({
+            let mut v = json!({
                 "probe": r.probe,
                 "region": r.region,
                 "shape": r.shape,
@@ -128,7 +132,12 @@ pub(super) async fn probe_runs(
                 "message": r.message,
                 "excerpt": r.excerpt,
                 "attempts": r.attempts,
-            })
+            });
+            // A sequence's run: how each request went.
+            if !r.steps.is_empty() {
+                v["steps"] = json!(r.steps);
+            }
+            v
         })
         .collect();
     Ok(Json(json!({ "runs": out })))

@@ -1,8 +1,8 @@
 //! The whole builtin catalog: every shape has pinned goldens, and the fleet-wide facts hold.
 
 use super::golden::{
-    body_json, cases_for, golden_dir, golden_path, is_identify, is_jan_2024, rendered, sdk_id,
-    show_text, Case, BASE_URL,
+    body_json, cases_for, golden_dir, golden_path, is_identify, is_jan_2024, rendered,
+    rendered_all, sdk_id, show, Case, BASE_URL,
 };
 use mimic::probe::catalog::load_builtin;
 use mimic::probe::Catalog;
@@ -139,9 +139,7 @@ fn jan_2024_releases_never_send_transient() {
             cases.push(transient_caller.clone());
         }
         for vars in cases {
-            let r = mimic::probe::render::render(shape, &vars, BASE_URL)
-                .unwrap_or_else(|e| panic!("{}: {e}", shape.id));
-            let text = show_text(&r);
+            let text = mimic::probe::render::show_text(&rendered_all(&shape.id, &vars));
             assert!(
                 !text.contains("transient"),
                 "{} sends transient:\n{text}",
@@ -187,7 +185,7 @@ fn every_newest_identify_shape_renders_a_transient_caller() {
         .iter()
         .filter(|s| is_identify(s) && !is_jan_2024(s))
     {
-        let text = show_text(&rendered(&shape.id, Case::E));
+        let text = show(&shape.id, Case::E);
         assert!(
             text.contains("transient"),
             "{} drops transient:\n{text}",
@@ -204,6 +202,8 @@ fn golden_files_are_exactly_what_mimic_shapes_show_prints() {
         ("flagsmith.js-browser.identify", Case::C),
         ("flagsmith.dotnet@5.2.2.identify", Case::D2),
         ("flagsmith.rust.environment_document", Case::F),
+        ("flagsmith.go.environment_document", Case::F),
+        ("flagsmith.nodejs@3.2.0.environment_document", Case::F),
     ] {
         let vars = Value::Object(case.vars()).to_string();
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_mimic"))

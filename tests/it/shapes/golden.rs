@@ -1,6 +1,6 @@
 //! Shared helpers: the standard cases of the facts doc §3, rendering, and the golden-file check.
 
-use mimic::probe::render::{render, RenderedRequest};
+use mimic::probe::render::{render, render_sequence, Rendered, RenderedRequest};
 use mimic::probe::{Catalog, Shape, Vars};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -155,9 +155,16 @@ pub fn body_keys(r: &RenderedRequest) -> Vec<String> {
     }
 }
 
-/// The request in `mimic shapes show` text format (a browser shape's preflight first).
-pub fn show_text(r: &RenderedRequest) -> String {
-    mimic::probe::render::show_text(r)
+/// Every request of a builtin shape for one set of variables, as `mimic shapes show` sees them.
+pub fn rendered_all(id: &str, vars: &Vars) -> Rendered {
+    render_sequence(shape(id), vars, BASE_URL)
+        .unwrap_or_else(|e| panic!("{id} does not render: {e}"))
+}
+
+/// A builtin shape's requests for one standard case in `mimic shapes show` text format (a
+/// browser's preflight first, every step of a sequence).
+pub fn show(id: &str, case: Case) -> String {
+    mimic::probe::render::show_text(&rendered_all(id, &case.vars()))
 }
 
 /// Where the golden file of one shape and case lives.
@@ -181,7 +188,7 @@ pub fn assert_goldens(sdk: &str) {
     let mut failures = Vec::new();
     for shape in shapes {
         for case in cases_for(shape) {
-            let actual = show_text(&rendered(&shape.id, case));
+            let actual = show(&shape.id, case);
             let path = golden_path(&shape.id, case);
             if update {
                 std::fs::create_dir_all(golden_dir())

@@ -2,7 +2,9 @@
 //! CORS preflight on the same URL whose Access-Control-Request-Headers is exactly what the Fetch
 //! standard builds from the real request, and the real request carries what Chromium adds.
 
-use super::golden::{assert_goldens, header, rendered, vars, Case, BASE_URL, CLIENT_KEY};
+use super::golden::{
+    assert_goldens, header, rendered, rendered_all, vars, Case, BASE_URL, CLIENT_KEY,
+};
 use mimic::probe::render::{render, show_json, RenderedRequest};
 use serde_json::json;
 
@@ -164,8 +166,10 @@ fn the_page_origin_is_a_variable() {
 
 #[test]
 fn shapes_show_json_lists_the_preflight_and_the_request_as_steps() {
-    let r = rendered("flagsmith.js-browser.identify", Case::C);
-    let v = show_json(&r);
+    let v = show_json(&rendered_all(
+        "flagsmith.js-browser.identify",
+        &Case::C.vars(),
+    ));
     let steps = v["steps"].as_array().cloned().unwrap_or_default();
     assert_eq!(steps.len(), 2, "{v:#}");
     assert_eq!(steps[0]["method"], "OPTIONS");
@@ -177,7 +181,7 @@ fn shapes_show_json_lists_the_preflight_and_the_request_as_steps() {
             .unwrap_or_default();
         assert_eq!(keys.len(), 4, "{s}");
     }
-    let server = show_json(&rendered("flagsmith.js.identify", Case::C));
+    let server = show_json(&rendered_all("flagsmith.js.identify", &Case::C.vars()));
     assert!(
         server.get("steps").is_none(),
         "a one-request shape stays flat"

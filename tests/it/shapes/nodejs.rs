@@ -1,6 +1,6 @@
 //! Node server SDK shapes: the golden requests and the facts doc's claims about them.
 
-use super::golden::{assert_goldens, body_json, header, rendered, Case};
+use super::golden::{assert_goldens, body_json, header, rendered, rendered_all, Case};
 use serde_json::json;
 
 #[test]
@@ -83,4 +83,27 @@ fn nodejs_sends_an_empty_traits_list_and_keeps_a_numeric_identifier_a_number() {
             "{id}"
         );
     }
+}
+
+#[test]
+fn node_3_2_0_gets_the_environment_document_twice_and_node_8_follows_its_pages() {
+    let old = rendered_all(
+        "flagsmith.nodejs@3.2.0.environment_document",
+        &Case::F.vars(),
+    );
+    let names: Vec<&str> = old.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["start", "poll"],
+        "the constructor's fetch, then the poller's"
+    );
+    assert_eq!(
+        old.steps[0].request, old.steps[1].request,
+        "the same GET twice"
+    );
+    assert_eq!(old.steps[0].request.method, "GET");
+    let now = rendered_all("flagsmith.nodejs.environment_document", &Case::F.vars());
+    let names: Vec<&str> = now.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["document", "next_page"]);
+    assert_eq!(now.steps[1].request.url, "{document.next}");
 }

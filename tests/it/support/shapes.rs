@@ -4,7 +4,8 @@ use super::Emulator;
 use mimic::domain::RunOutcome;
 use mimic::probe::assert::{Expectation, JsonPath};
 use mimic::probe::render::render;
-use mimic::probe::runner::{execute, http_client, Limits};
+use mimic::probe::runner::{http_client, Limits};
+use mimic::probe::sequence::{execute_plan, Plan};
 use mimic::probe::{Catalog, Shape, Vars};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -24,12 +25,19 @@ pub fn vars_for(shape: &Shape, case: &Value) -> Vars {
     vars
 }
 
-/// The shape's own default expectation, resolved.
-pub fn expectation(shape: &Shape) -> Expectation {
+/// The shape's own expectations, one per step (one for a shape of one request), resolved.
+pub fn expectations(shape: &Shape) -> Vec<Expectation> {
+    if shape.steps.is_empty() {
+        return vec![expectation(&shape.expect)];
+    }
+    shape.steps.iter().map(|s| expectation(&s.expect)).collect()
+}
+
+/// One expectation spec, resolved.
+fn expectation(spec: &mimic::probe::shape::ExpectSpec) -> Expectation {
     Expectation {
-        status: shape.expect.status.clone().unwrap_or_default(),
-        json_has: shape
-            .expect
+        status: spec.status.clone().unwrap_or_default(),
+        json_has: spec
             .json_has
             .iter()
             .flatten()
@@ -55,6 +63,8 @@ pub struct ShapeRun {
     pub sent_body: Option<String>,
     /// The method the shape used.
     pub method: String,
+    /// A sequence's steps as they went.
+    pub steps: Vec<mimic::domain::StepResult>,
 }
 
 /// Runs every builtin shape (filtered) once against `region` with `case` variables.
@@ -74,7 +84,9 @@ pub async fn run_all(
     for shape in Catalog::builtin().iter().filter(|s| keep(s)) {
         let vars = vars_for(shape, case);
         let req = render(shape, &vars, &base).unwrap_or_else(|e| panic!("{}: {e}", shape.id));
-        let exec = execute(&client, &req, &expectation(shape), limits).await;
+        let plan = Plan::build(shape, &vars, &base, expectations(shape))
+            .unwrap_or_else(|e| panic!("{}: {e}", shape.id));
+        let exec = execute_plan(&client, &plan, limits).await;
         out.push(ShapeRun {
             id: shape.id.clone(),
             outcome: exec.outcome,
@@ -82,6 +94,7 @@ pub async fn run_all(
             message: exec.message,
             sent_body: req.body.clone(),
             method: req.method.clone(),
+            steps: exec.steps,
         });
     }
     out
