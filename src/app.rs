@@ -13,8 +13,10 @@ use crate::incident::detector::Detector;
 use crate::metrics::Metrics;
 use crate::notify::sender::Sender;
 use crate::pipeline::heartbeat::Heartbeater;
-use crate::pipeline::{hand_over, Health, Pipeline, PipelineOptions, RunBuffer, Stage};
-use crate::schedule::jobs::{build_jobs, run_job, Job};
+use crate::pipeline::{
+    hand_over, hand_over_gate, GateBuffer, Health, Pipeline, PipelineOptions, RunBuffer, Stage,
+};
+use crate::schedule::jobs::{build_gate_jobs, build_jobs, run_job, Job};
 use crate::schedule::scheduler::Scheduler;
 use crate::store::{self, DatabaseLock, Store};
 use crate::web::publish::{export, publish_loop, Published};
@@ -63,7 +65,9 @@ impl App {
         let listener = TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("binding {}", config.server.listen))?;
-        let jobs = build_jobs(&config)?.into_iter().map(Arc::new).collect();
+        let mut jobs = build_jobs(&config)?;
+        jobs.extend(build_gate_jobs(&config)?);
+        let jobs = jobs.into_iter().map(Arc::new).collect();
         let client = crate::probe::runner::http_client().context("building the HTTP client")?;
         Ok(App {
             config: Arc::new(config),
@@ -87,7 +91,7 @@ impl App {
         &self.store
     }
 
-    /// How many probe × region jobs run.
+    /// How many probe × region jobs run (the rollout gates' included).
     pub fn job_count(&self) -> usize {
         self.jobs.len()
     }
@@ -126,6 +130,7 @@ impl App {
         export(&metrics, &first.snapshot);
         let (published_tx, published) = tokio::sync::watch::channel(Arc::new(first));
         let buffer = Arc::new(RunBuffer::new(config.storage.buffer_runs));
+        let gate_buffer = Arc::new(GateBuffer::new(config.storage.buffer_runs));
         let pipeline = Pipeline::new(
             &store,
             buffer.clone(),
@@ -138,7 +143,8 @@ impl App {
             },
         )
         .await
-        .context("opening the writer's connection")?;
+        .context("opening the writer's connection")?
+        .with_gates(gate_buffer.clone());
 
         let mut tasks: JoinSet<Ended> = JoinSet::new();
         let input_closed = CancellationToken::new();
@@ -196,24 +202,29 @@ impl App {
             let schedules = jobs.iter().map(|j| j.schedule.clone()).collect();
             let scheduler =
                 Scheduler::new(schedules, tokio::time::Instant::now(), Timestamp::now());
-            let (runs, abort, buffer, metrics) = (
+            let (runs, abort, buffer, gate_buffer, metrics) = (
                 runs.clone(),
                 abort_runs.clone(),
                 buffer.clone(),
+                gate_buffer.clone(),
                 metrics.clone(),
             );
             let (health, panicked) = (health.clone(), panicked.clone());
             let dispatch = move |due: crate::schedule::scheduler::Due| {
                 let (job, client, abort) = (jobs[due.job].clone(), client.clone(), abort.clone());
-                let (buffer, metrics) = (buffer.clone(), metrics.clone());
-                let panicked = panicked.clone();
+                let (buffer, gate_buffer) = (buffer.clone(), gate_buffer.clone());
+                let (metrics, panicked) = (metrics.clone(), panicked.clone());
                 runs.spawn(async move {
                     let run = AssertUnwindSafe(run_job(&client, &job, due)).catch_unwind();
                     tokio::select! {
-                        rec = run => match rec {
-                            Ok(rec) => hand_over(&buffer, &metrics, rec),
+                        rec = run => match (rec, &job.gate) {
+                            (Ok(run), Some(gate)) => {
+                                let gate = gate.clone();
+                                hand_over_gate(&gate_buffer, &metrics, crate::domain::GateRun { gate, run });
+                            }
+                            (Ok(rec), None) => hand_over(&buffer, &metrics, rec),
                             // A bug, not a probe failure: it ends the daemon, loudly.
-                            Err(_) => panicked.cancel(),
+                            (Err(_), _) => panicked.cancel(),
                         },
                         _ = abort.cancelled() => {}
                     }

@@ -26,6 +26,8 @@ pub mod notify;
 pub mod pipeline;
 /// Shapes, rendering, sending, judging.
 pub mod probe;
+/// Rollout gates: verdicts on a candidate deployment for Argo Rollouts, Flagger and pipelines.
+pub mod rollout;
 /// Hourly and daily rollups of runs and scope status time, pure.
 pub mod rollup;
 /// When probes run, and running them.

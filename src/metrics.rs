@@ -51,6 +51,7 @@ pub struct Metrics {
     store_retries: Counter,
     heartbeats: Family<HeartbeatLabels, Counter>,
     shed: Counter,
+    gate_answers: Family<GateLabels, Counter>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -72,6 +73,13 @@ struct ReasonLabels {
 struct HeartbeatLabels {
     kind: String,
     result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GateLabels {
+    gate: String,
+    caller: String,
+    answer: String,
 }
 
 type StageGauge = Family<StageLabels, Gauge<f64, std::sync::atomic::AtomicU64>>;
@@ -150,7 +158,15 @@ impl Metrics {
             "Public requests refused with 503 because too many were in flight",
             shed.clone(),
         );
+        let gate_answers = Family::<GateLabels, Counter>::default();
+        registry.register(
+            "gate_answers",
+            "Rollout gate calls, by gate, caller (argo, flagger, flagger_rollback) and answer \
+             (pass, fail, pending, no_data, unauthorized)",
+            gate_answers.clone(),
+        );
         Metrics {
+            gate_answers,
             stage_progress,
             runs_dropped,
             store_retries,
@@ -253,6 +269,17 @@ impl Metrics {
             .get_or_create(&HeartbeatLabels {
                 kind: kind.to_owned(),
                 result: if ok { "ok" } else { "error" }.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts a rollout gate call and what it was answered.
+    pub fn gate_answer(&self, gate: &str, caller: &str, answer: &str) {
+        self.gate_answers
+            .get_or_create(&GateLabels {
+                gate: gate.to_owned(),
+                caller: caller.to_owned(),
+                answer: answer.to_owned(),
             })
             .inc();
     }

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `check`, `shapes`, `config check`, `emulate`, `incident`. Parses arguments,
+//! The command line: `serve`, `check`, `shapes`, `config check`, `emulate`, `incident`, `gate`. Parses arguments,
 //! calls the library, prints, and maps results to exit codes (0 ok, 1 a check failed, 2 bad
 //! input or config).
 
@@ -72,6 +72,12 @@ pub enum Command {
     },
     /// Read and write incidents through a running daemon's admin API.
     Incident(incident::IncidentArgs),
+    /// Ask a running daemon's rollout gates (`[[gate]]`) for their verdict.
+    Gate {
+        /// wait.
+        #[command(subcommand)]
+        action: GateAction,
+    },
     /// Replay the 2024-01-18 Edge API incident end to end on an emulated three-region API.
     Demo {
         /// Where the status page listens (port 0 picks a free one).
@@ -167,6 +173,14 @@ pub enum ShowFormat {
     Json,
 }
 
+/// `mimic gate` actions.
+#[derive(Debug, Subcommand)]
+pub enum GateAction {
+    /// Wait for a gate's verdict on the candidate: exit 0 pass, 1 fail (the failing SDKs and
+    /// regions printed), 2 bad input (unknown gate, wrong token, bad --since), 3 timeout.
+    Wait(crate::rollout::wait::WaitArgs),
+}
+
 /// `mimic config` actions.
 #[derive(Debug, Subcommand)]
 pub enum ConfigAction {
@@ -195,6 +209,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         },
         Command::Emulate { listen, regions } => emulate::emulate(listen, regions).await,
         Command::Incident(args) => incident::run(args).await,
+        Command::Gate {
+            action: GateAction::Wait(args),
+        } => crate::rollout::wait::run(args).await,
         Command::Demo {
             listen,
             speed,

@@ -101,3 +101,18 @@ pub const RETENTION_RANGE: Range = Range {
     min: limit(Duration::from_secs(3600), "1h"),
     max: limit(Duration::from_secs(3650 * DAY), "3650d"),
 };
+
+/// `gate.every`
+pub const GATE_EVERY: Duration = Duration::from_secs(5);
+/// `gate.every`: a gate answers controllers that poll every minute or so, so a gate probing
+/// less often than every 10 minutes could not say anything within one rollout step.
+pub const GATE_EVERY_RANGE: Range = Range {
+    min: limit(Duration::from_millis(20), "20ms"),
+    max: limit(Duration::from_secs(600), "10m"),
+};
+/// `gate.min_samples`
+pub const GATE_MIN_SAMPLES: u32 = 3;
+/// `gate.min_samples`: the most accepted.
+pub const GATE_MIN_SAMPLES_MAX: u32 = 1000;
+/// `gate.max_failures`
+pub const GATE_MAX_FAILURES: u32 = 0;

@@ -3,12 +3,14 @@
 
 pub mod defaults;
 pub mod env;
+pub mod gate;
 pub mod locate;
 pub mod raw;
 pub mod self_watch;
 pub mod smtp;
 pub mod validate;
 
+pub use gate::{Gate, GateProbe, GateRegion};
 pub use self_watch::Heartbeat;
 pub use smtp::{Smtp, SmtpUrl};
 
@@ -50,6 +52,8 @@ pub struct Config {
     pub storage: Storage,
     /// `[heartbeat]`: the dead man's switch, when configured.
     pub heartbeat: Option<Heartbeat>,
+    /// `[[gate]]`: rollout gates, in file order.
+    pub gates: Vec<Gate>,
 }
 
 /// `[server]`
@@ -63,6 +67,8 @@ pub struct Server {
     pub database: String,
     /// Admin bearer token, if the admin API is enabled (redacted in `Debug`).
     pub admin_token: Option<SecretString>,
+    /// Bearer token of the rollout gate API (redacted in `Debug`).
+    pub gate_token: Option<SecretString>,
 }
 
 /// `[page]`
@@ -300,6 +306,11 @@ impl Config {
         self.targets
             .iter()
             .find(|t| &t.component == component && &t.region == region)
+    }
+
+    /// A rollout gate by id.
+    pub fn gate(&self, id: &str) -> Option<&Gate> {
+        self.gates.iter().find(|g| g.id == id)
     }
 
     /// A component by id.

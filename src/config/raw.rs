@@ -43,6 +43,9 @@ pub struct RawConfig {
     pub storage: RawStorage,
     /// `[heartbeat]`
     pub heartbeat: Option<super::self_watch::RawHeartbeat>,
+    /// `[[gate]]`
+    #[serde(default)]
+    pub gate: Vec<super::gate::RawGate>,
 }
 
 /// `[server]`: where the daemon listens and keeps its data.
@@ -57,6 +60,8 @@ pub struct RawServer {
     pub database: Option<String>,
     /// Bearer token for the admin API.
     pub admin_token: Option<String>,
+    /// Bearer token for the rollout gate API (`/api/v1/gates`).
+    pub gate_token: Option<String>,
 }
 
 /// `[page]`: what the status page says about itself.

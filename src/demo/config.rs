@@ -1,6 +1,7 @@
 //! The demo's built-in config: the Edge API in three regions, a probe for every builtin shape in
 //! every region (identify without traits, with traits and with a numeric identifier; flags;
-//! environment documents), probes every `2 s / speed` (at least 1 s).
+//! environment documents), probes every `2 s / speed` (at least 1 s); and a rollout gate over
+//! every identify probe against a canary of the Edge API that is in no region.
 
 use crate::probe::Catalog;
 use std::fmt::Write;
@@ -15,6 +16,12 @@ pub const REGIONS: [(&str, &str); 3] = [
     ("ap-southeast-1", "Asia Pacific (Singapore)"),
 ];
 
+/// The emulated region the canary release runs in: no target, only the gate's probes.
+pub const CANARY: &str = "canary";
+
+/// The demo's rollout gate.
+pub const GATE: &str = "edge-api-canary";
+
 /// The probe interval at `speed`: 2 s at speed 1, never under 1 s (369 jobs at 1 s is already
 /// 369 runs a second).
 pub fn interval(speed: f64) -> Duration {
@@ -27,12 +34,13 @@ pub fn config_text(
     data: &Path,
     emulator: SocketAddr,
     admin_token: &str,
+    gate_token: &str,
     smtp_url: &str,
     speed: f64,
 ) -> String {
     let every = format!("{}ms", interval(speed).as_millis());
     let mut t = format!(
-        "[server]\nlisten = \"{listen}\"\npublic_url = \"http://{listen}\"\ndatabase = \"sqlite://{}\"\nadmin_token = \"{admin_token}\"\n\n\
+        "[server]\nlisten = \"{listen}\"\npublic_url = \"http://{listen}\"\ndatabase = \"sqlite://{}\"\nadmin_token = \"{admin_token}\"\ngate_token = \"{gate_token}\"\n\n\
          [page]\ntitle = \"Flagsmith (replay of 2024-01-18)\"\n\n\
          [[component]]\nid = \"edge-api\"\nname = \"Edge API\"\ndescription = \"Flags and identities for every SDK\"\n\n",
         data.join("mimic.db").display()
@@ -71,6 +79,11 @@ pub fn config_text(
             );
         }
     }
+    // Identify with and without traits, every SDK and release, against the canary.
+    let _ = write!(
+        t,
+        "[[gate]]\nid = \"{GATE}\"\nbase_url = \"http://{emulator}/{CANARY}/api/v1/\"\nvars = {{ environment_key = \"test-env-key\" }}\nprobes = [\"*-identify\", \"*-identify-traits\"]\nevery = \"{every}\"\nmin_samples = 3\n\n"
+    );
     let _ = write!(
         t,
         "[detect]\nfailures_to_open = 3\nsuccesses_to_recover = 3\nresolve_after_quiet = \"10m\"\n\n\

@@ -2,7 +2,7 @@
 //! incident replayed in compressed time through public surfaces only (the emulator's fault
 //! control and the admin API), printing a line per event.
 
-use super::config::{config_text, interval, REGIONS};
+use super::config::{config_text, interval, CANARY, GATE, REGIONS};
 use super::emulator::{Emulator, EmulatorConfig};
 use crate::app::App;
 use crate::config::Config;
@@ -35,6 +35,7 @@ struct Story {
     emulator: String,
     base: String,
     token: String,
+    gate_token: String,
 }
 
 impl Story {
@@ -100,6 +101,46 @@ impl Story {
         .await?;
         self.say(&format!("operator posts {status}: {body}"));
         Ok(())
+    }
+
+    async fn incident_count(&self) -> anyhow::Result<usize> {
+        let v = self
+            .admin(reqwest::Method::GET, "/api/admin/incidents", None)
+            .await?;
+        Ok(v["incidents"].as_array().map_or(0, Vec::len))
+    }
+
+    /// What Flagger hears from a gate hook for `revision`: status and the one-line reason.
+    async fn flagger(
+        &self,
+        hook: &str,
+        revision: &str,
+    ) -> anyhow::Result<(reqwest::StatusCode, String)> {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/gates/{GATE}/{hook}", self.base))
+            .json(&json!({
+                "name": "edge-api", "namespace": "prod", "phase": "Progressing",
+                "checksum": revision, "metadata": { "token": self.gate_token },
+            }))
+            .send()
+            .await?;
+        let status = r.status();
+        Ok((status, r.text().await?.trim_end().to_owned()))
+    }
+
+    /// The gate's verdict as an Argo Rollouts analysis reads it, for a rollout that began at
+    /// `since` (RFC 3339).
+    async fn gate_verdict(&self, since: &str) -> anyhow::Result<(reqwest::StatusCode, Value)> {
+        let r = self
+            .http
+            .get(format!("{}/api/v1/gates/{GATE}", self.base))
+            .query(&[("since", since)])
+            .bearer_auth(&self.gate_token)
+            .send()
+            .await?;
+        let status = r.status();
+        Ok((status, r.json().await.unwrap_or(Value::Null)))
     }
 
     async fn incident(&self) -> anyhow::Result<Option<Value>> {
@@ -206,7 +247,9 @@ in a row in every region and an incident opened within seconds, naming the Go SD
 and the incident went back to investigating. A rollback and then a corrected release fixed \
 every region.\n\n\
 ## Follow-up\n\n- Run `mimic check --baseline … --candidate …` in the deploy pipeline, so a \
-release that changes how any SDK's request is answered cannot ship.\n";
+release that changes how any SDK's request is answered cannot ship.\n\
+- Roll each release to a canary first, behind a rollout gate (`[[gate]]`) that Argo Rollouts or \
+Flagger asks before the release goes further, so an SDK the canary breaks stops the rollout.\n";
 
 /// Runs the demo.
 pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
@@ -229,7 +272,11 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     } else {
         opts.listen
     };
-    let regions: Vec<&str> = REGIONS.iter().map(|r| r.0).collect();
+    let regions: Vec<&str> = REGIONS
+        .iter()
+        .map(|r| r.0)
+        .chain(std::iter::once(CANARY))
+        .collect();
     let emulator = Emulator::start(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         EmulatorConfig::with_regions(&regions),
@@ -242,19 +289,22 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("file://{}", mail_dir.display()));
     let token = format!("demo-{:032x}", rand::random::<u128>());
+    let gate_token = format!("gate-{:032x}", rand::random::<u128>());
     let text = config_text(
         listen,
         &data,
         emulator.addr(),
         &token,
+        &gate_token,
         &smtp_url,
         opts.speed,
     );
     let config =
         Config::parse(&text, &|_| None).map_err(|e| anyhow::anyhow!("demo config: {e}"))?;
     let probes = config.probes.len();
+    let gate_probes: usize = config.gates.iter().map(|g| g.probes.len()).sum();
     let app = App::build(config).await?;
-    let jobs = app.job_count();
+    let jobs = app.job_count() - gate_probes;
     let cancel = CancellationToken::new();
     let running = tokio::spawn(app.run(cancel.clone()));
 
@@ -266,6 +316,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         emulator: format!("http://{}", emulator.addr()),
         base: base.clone(),
         token,
+        gate_token,
     };
     println!(
         "mimic demo: the 2024-01-18 Edge API incident, replayed at {}x",
@@ -278,8 +329,10 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         println!("  mail (.eml)   {}", mail_dir.display());
     }
     println!("  {probes} probes (every SDK shape, with and without traits, numeric identifiers) × 3 regions = {jobs} jobs, every {} ms", interval(opts.speed).as_millis());
+    println!("  rollout gate  {base}/api/v1/gates/{GATE} ({gate_probes} identify probes against a canary)");
     println!("What happens: a release rejects numeric identifiers; its hotfix requires the traits key, which");
     println!("the Go SDK omits; mimic opens an incident; a partial fix; the detector reopens; rollback; fix.");
+    println!("Then the next release goes to a canary first, and mimic's rollout gate stops it.");
 
     let outcome = scenario(&story).await;
     match &outcome {
@@ -411,5 +464,75 @@ async fn scenario(s: &Story) -> anyhow::Result<()> {
     )
     .await?;
     s.say("the postmortem is published");
+    canary_chapter(s, limit).await
+}
+
+/// The follow-up in action: the next release reaches a canary first, and a controller asks the
+/// rollout gate, through the routes Argo Rollouts and Flagger call, before any region gets it.
+async fn canary_chapter(s: &Story, limit: u64) -> anyhow::Result<()> {
+    let incidents_before = s.incident_count().await?;
+    // The canary was hit by the whole-API faults above; it runs the good release again.
+    s.fault(CANARY, "none").await?;
+    s.pause(4.0).await;
+    s.say("release 2 goes to a canary first; it brings back the traits-key requirement");
+    let revision = format!("rev-{:08x}", rand::random::<u32>());
+    let deployed = crate::domain::Timestamp::now().to_rfc3339();
+    s.fault(CANARY, "require_traits_key").await?;
+    let (status, line) = s.flagger("flagger", &revision).await?;
+    s.say(&format!(
+        "Flagger's rollout hook opens the canary's window: {status} {line}"
+    ));
+    // An Argo Rollouts analysis: GET the verdict until it is fail and names the Go SDK.
+    let deadline = Instant::now() + Duration::from_secs(limit);
+    let verdict = loop {
+        let (status, v) = s.gate_verdict(&deployed).await?;
+        let names_go = v["reason"].as_str().is_some_and(|r| r.contains("Go ("));
+        if status == reqwest::StatusCode::OK && v["verdict"] == "fail" && names_go {
+            break v;
+        }
+        if Instant::now() > deadline {
+            bail!("gave up waiting for the gate to say fail naming the Go SDK: {v}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    s.say(&format!(
+        "the gate says {} to Argo Rollouts (ok={}): {}",
+        verdict["verdict"].as_str().unwrap_or("?"),
+        verdict["ok"],
+        verdict["reason"].as_str().unwrap_or("")
+    ));
+    let (status, line) = s.flagger("flagger", &revision).await?;
+    if status != reqwest::StatusCode::PRECONDITION_FAILED {
+        bail!("the Flagger rollout hook answered {status}, not 412: {line}");
+    }
+    s.say(&format!("Flagger's rollout hook: {status}"));
+    let (status, line) = s.flagger("flagger/rollback", &revision).await?;
+    if status != reqwest::StatusCode::OK {
+        bail!("the Flagger rollback hook answered {status}, not 200: {line}");
+    }
+    s.say(&format!("Flagger's rollback hook: {status} {line}"));
+    s.fault(CANARY, "none").await?;
+    s.say("the rollout is aborted: the canary goes back to release 1, and no region ever ran release 2");
+    let incidents_after = s.incident_count().await?;
+    let summary: Value = s
+        .http
+        .get(format!("{}/api/v2/summary.json", s.base))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let hurt: Vec<&str> = summary["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["status"] != "operational")
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    if incidents_after != incidents_before || !hurt.is_empty() {
+        bail!("the canary hurt the public page: {incidents_after} incidents (was {incidents_before}), not operational: {hurt:?}");
+    }
+    s.say(&format!(
+        "the status page never changed: still {incidents_after} incident, every component operational"
+    ));
     Ok(())
 }

@@ -15,7 +15,7 @@ pub use ids::{ComponentId, IncidentId, ProbeId, RegionId, ShapeId};
 pub use incident::{Incident, IncidentUpdate, Postmortem};
 pub use mail::{Audience, MailKind, MailStatus, SubscriberStatus};
 pub use probe_state::{Health, ProbeHealth, ProbeState, RunSummary};
-pub use run::{RunRecord, StepResult};
+pub use run::{GateRun, RunRecord, StepResult};
 pub use stable_id::stable_id;
 pub use status::{Actor, ComponentStatus, Impact, IncidentStatus, RunOutcome};
 pub use time::Timestamp;

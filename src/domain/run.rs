@@ -52,3 +52,13 @@ pub struct StepResult {
     /// Outcome class of this request alone.
     pub outcome: RunOutcome,
 }
+
+/// A run a rollout gate made against its candidate deployment (stored apart from [`RunRecord`]s
+/// of the public probes: never detected, rolled up or shown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateRun {
+    /// The `[[gate]]` id.
+    pub gate: std::sync::Arc<str>,
+    /// The run; `probe` is the configured probe id or the builtin shape id the gate matched.
+    pub run: RunRecord,
+}

@@ -143,6 +143,12 @@ pub fn relapse(component: &str, still: &[PairInfo]) -> Words {
     }
 }
 
+/// One line per distinct failure, as the incident texts write them (`- Identify without traits
+/// fails in … for the Go (5.1.0) SDK.`), for texts outside incidents: a rollout gate's reason.
+pub fn failure_lines(pairs: &[PairInfo]) -> String {
+    lines(pairs, Mood::Troubled)
+}
+
 /// `1 h 4 min`, `12 min`, `45 s`.
 pub fn human_duration(d: Duration) -> String {
     let secs = d.as_secs();

@@ -3,23 +3,28 @@
 //! batches. It is bounded: past `capacity` the oldest run is dropped, counted and logged, so a
 //! database that stays away for long costs memory up to a known limit and never silently.
 
-use crate::domain::{RunRecord, Timestamp};
+use crate::domain::{GateRun, RunRecord, Timestamp};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+/// Finished runs of the public probes waiting to be stored.
+pub type RunBuffer = Buffer<RunRecord>;
+/// Finished runs of the rollout gates waiting to be stored.
+pub type GateBuffer = Buffer<GateRun>;
+
 /// Finished runs waiting to be stored.
 #[derive(Debug)]
-pub struct RunBuffer {
-    queue: Mutex<VecDeque<(Timestamp, RunRecord)>>,
+pub struct Buffer<T> {
+    queue: Mutex<VecDeque<(Timestamp, T)>>,
     capacity: usize,
     dropped: AtomicU64,
 }
 
-impl RunBuffer {
+impl<T> Buffer<T> {
     /// An empty buffer holding at most `capacity` runs.
-    pub fn new(capacity: usize) -> RunBuffer {
-        RunBuffer {
+    pub fn new(capacity: usize) -> Buffer<T> {
+        Buffer {
             queue: Mutex::new(VecDeque::new()),
             capacity: capacity.max(1),
             dropped: AtomicU64::new(0),
@@ -27,7 +32,7 @@ impl RunBuffer {
     }
 
     /// Adds a finished run; returns the run dropped to make room, if the buffer was full.
-    pub fn push(&self, run: RunRecord, now: Timestamp) -> Option<RunRecord> {
+    pub fn push(&self, run: T, now: Timestamp) -> Option<T> {
         let mut q = self.lock();
         let dropped = if q.len() >= self.capacity {
             self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -40,7 +45,7 @@ impl RunBuffer {
     }
 
     /// Takes up to `max` of the oldest runs, in order.
-    pub fn take(&self, max: usize) -> Vec<RunRecord> {
+    pub fn take(&self, max: usize) -> Vec<T> {
         let mut q = self.lock();
         let n = q.len().min(max);
         q.drain(..n).map(|(_, r)| r).collect()
@@ -66,7 +71,7 @@ impl RunBuffer {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Timestamp, RunRecord)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Timestamp, T)>> {
         // A panic while holding this lock cannot leave the queue half-changed (every change is
         // one VecDeque call), so a poisoned lock is still a sound queue.
         self.queue.lock().unwrap_or_else(|p| p.into_inner())

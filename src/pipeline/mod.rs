@@ -6,13 +6,15 @@
 //! pipeline, and with it the daemon, with its cause. Every stage reports to [`Health`].
 
 pub mod buffer;
+pub mod gate_writer;
 pub mod health;
 pub mod heartbeat;
 pub mod retention;
 pub mod rollups;
 pub mod writer;
 
-pub use buffer::RunBuffer;
+pub use buffer::{GateBuffer, RunBuffer};
+pub use gate_writer::GateWriter;
 pub use health::{Health, Stage};
 pub use retention::Retention;
 pub use rollups::Rollups;
@@ -68,6 +70,7 @@ pub struct PipelineOptions {
 pub struct Pipeline {
     conn: SqliteConnection,
     writer: Writer,
+    gates: GateWriter,
     detector: Detector,
     rollups: Rollups,
     retention: Retention,
@@ -85,6 +88,7 @@ impl Pipeline {
         Ok(Pipeline {
             conn: store.connect_writer().await?,
             writer: Writer::new(buffer),
+            gates: GateWriter::new(Arc::new(GateBuffer::new(1))),
             detector,
             rollups: Rollups::default(),
             retention: Retention::new(options.retention),
@@ -92,14 +96,34 @@ impl Pipeline {
         })
     }
 
-    /// Runs stored since start.
+    /// Stores the rollout gates' runs from `buffer` too.
+    pub fn with_gates(mut self, buffer: Arc<GateBuffer>) -> Pipeline {
+        self.gates = GateWriter::new(buffer);
+        self
+    }
+
+    /// Runs stored since start (the gates' not counted).
     pub fn stored(&self) -> u64 {
         self.writer.stored()
     }
 
-    /// Runs finished but not yet stored (buffered, or in hand after a failed write).
+    /// Gate runs stored since start.
+    pub fn gate_runs_stored(&self) -> u64 {
+        self.gates.stored()
+    }
+
+    /// Runs finished but not yet stored (buffered, or in hand after a failed write), the
+    /// gates' included.
     pub fn waiting(&self) -> usize {
-        self.writer.waiting()
+        self.writer.waiting() + self.gates.waiting()
+    }
+
+    /// When the oldest run not yet stored arrived, the gates' included.
+    fn oldest_waiting(&self) -> Option<Timestamp> {
+        match (self.writer.oldest_waiting(), self.gates.oldest_waiting()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The detector, for tests.
@@ -138,8 +162,21 @@ impl Pipeline {
                 self.options.changed.notify_one();
             }
         }
+        for _ in 0..BATCHES_PER_STEP {
+            let written = self
+                .gates
+                .step(&mut self.conn)
+                .await
+                .map_err(|error| StageError {
+                    stage: Stage::Writer,
+                    error,
+                })?;
+            if written == 0 {
+                break;
+            }
+        }
         let health = &self.options.health;
-        health.writer_backlog(self.writer.oldest_waiting());
+        health.writer_backlog(self.oldest_waiting());
         health.progress(Stage::Writer, now);
         Ok(stored)
     }
@@ -241,7 +278,7 @@ impl Pipeline {
     ) -> Result<Duration, StageError> {
         let health = &self.options.health;
         health.failing(e.stage, now, &e.error.to_string());
-        health.writer_backlog(self.writer.oldest_waiting());
+        health.writer_backlog(self.oldest_waiting());
         if !e.error.is_transient() {
             return Err(e);
         }
@@ -269,7 +306,7 @@ impl Pipeline {
         loop {
             let now = Timestamp::now();
             let done = async {
-                while self.writer.waiting() > 0 {
+                while self.waiting() > 0 {
                     self.write(now).await?;
                 }
                 self.roll_up(now, true).await
@@ -281,7 +318,7 @@ impl Pipeline {
                     let message = e.to_string();
                     let delay = self.retry_after(e, failures, now)?;
                     if tokio::time::Instant::now() + delay > deadline {
-                        let lost = self.writer.waiting();
+                        let lost = self.waiting();
                         self.options.metrics.runs_dropped("shutdown", lost as u64);
                         tracing::error!(lost, error = %message, "the store stayed unavailable at shutdown; runs not stored");
                         return Ok(self.stored());
@@ -289,6 +326,23 @@ impl Pipeline {
                     tokio::time::sleep(delay).await;
                 }
             }
+        }
+    }
+}
+
+/// Hands a finished gate run to the pipeline; like [`hand_over`], a run pushed out of a full
+/// buffer is counted and logged.
+pub fn hand_over_gate(buffer: &GateBuffer, metrics: &Metrics, run: crate::domain::GateRun) {
+    if let Some(lost) = buffer.push(run, Timestamp::now()) {
+        metrics.runs_dropped("gate_buffer_full", 1);
+        let dropped = buffer.dropped();
+        if dropped == 1 || dropped.is_multiple_of(1000) {
+            tracing::error!(
+                dropped,
+                gate = %lost.gate,
+                oldest_probe = %lost.run.probe,
+                "gate run buffer full: dropping the oldest unstored gate runs"
+            );
         }
     }
 }

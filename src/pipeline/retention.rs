@@ -1,11 +1,11 @@
 //! The retention stage: once an hour drops raw runs older than `storage.retention`, rollups past
-//! their keep time, and delivered mail (outbox rows and expanded mail events) older than
-//! `storage.retention`, in small transactions so the writer is never held long. Mail still owed
-//! is never pruned.
+//! their keep time, gate runs past [`GATE_RUN_KEEP`], and delivered mail (outbox rows and
+//! expanded mail events) older than `storage.retention`, in small transactions so the writer is
+//! never held long. Mail still owed is never pruned.
 
 use crate::domain::Timestamp;
 use crate::rollup::Bucket;
-use crate::store::{begin_immediate, mail_events, outbox, rollups, runs, Error};
+use crate::store::{begin_immediate, gates, mail_events, outbox, rollups, runs, Error};
 use sqlx::SqliteConnection;
 use std::time::Duration;
 
@@ -13,6 +13,9 @@ use std::time::Duration;
 pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Hourly rollups are kept this long (the daily ones hold the 90-day history).
 pub const HOURLY_KEEP: Duration = Duration::from_secs(35 * 86_400);
+/// Gate runs and Flagger windows are kept this long (or `storage.retention`, when shorter): a
+/// verdict reads one rollout's window, and a gate probing every 5 s stores far more than it needs.
+pub const GATE_RUN_KEEP: Duration = Duration::from_secs(2 * 86_400);
 /// Daily rollups are kept this long.
 pub const DAILY_KEEP: Duration = Duration::from_secs(400 * 86_400);
 
@@ -59,6 +62,16 @@ impl Retention {
             }
         }
         let chunk = runs::PRUNE_CHUNK as i64;
+        let gate_cutoff = before(now, self.keep_runs.min(GATE_RUN_KEEP));
+        loop {
+            let mut tx = begin_immediate(conn).await?;
+            let n = gates::prune_gates(&mut tx, gate_cutoff, chunk).await?;
+            tx.commit().await?;
+            pruned += n;
+            if n < runs::PRUNE_CHUNK {
+                break;
+            }
+        }
         loop {
             let mut tx = begin_immediate(conn).await?;
             let n = outbox::prune_sent(&mut tx, cutoff, chunk).await?

@@ -37,6 +37,8 @@ pub struct Job {
     pub schedule: ScheduleSpec,
     /// How a failed run is confirmed (`detect.confirm_retries`, `detect.confirm_delay`).
     pub confirm: Confirm,
+    /// The rollout gate it measures a candidate for; `None` for a public probe.
+    pub gate: Option<Arc<str>>,
 }
 
 /// Why jobs could not be built (config validation renders every job first, so this is rare).
@@ -88,7 +90,55 @@ pub fn build_jobs(config: &Config) -> Result<Vec<Job>, JobError> {
                 },
                 schedule: p.schedule.clone(),
                 confirm,
+                gate: None,
             });
+        }
+    }
+    Ok(jobs)
+}
+
+/// Builds every gate × probe × candidate region job of the config, in config order. A gate's
+/// failures are confirmed like a public probe's (`detect.confirm_retries`), so a verdict does
+/// not turn on one dropped packet.
+pub fn build_gate_jobs(config: &Config) -> Result<Vec<Job>, JobError> {
+    let mut jobs = Vec::new();
+    let confirm = Confirm {
+        retries: config.detect.confirm_retries,
+        delay: config.detect.confirm_delay,
+    };
+    for g in &config.gates {
+        let gate: Arc<str> = Arc::from(g.id.as_str());
+        for p in &g.probes {
+            for region in &g.regions {
+                let err = |message: String| JobError {
+                    probe: ProbeId::new(&p.id),
+                    region: region.id.clone(),
+                    message: format!("gate {}: {message}", g.id),
+                };
+                let shape = config
+                    .catalog
+                    .get(&p.shape)
+                    .ok_or_else(|| err(format!("unknown shape {}", p.shape)))?;
+                let plan = Plan::build(shape, &p.vars, &region.base_url, p.expect.clone())
+                    .map_err(|e| err(e.to_string()))?;
+                jobs.push(Job {
+                    probe: ProbeId::new(&p.id),
+                    label: p.label.clone(),
+                    sdk: p.sdk.clone(),
+                    operation: shape.operation.clone(),
+                    component: ComponentId::new(&g.id),
+                    region: region.id.clone(),
+                    shape: ShapeId::new(&shape.id),
+                    plan: Arc::new(plan),
+                    limits: Limits {
+                        timeout: p.timeout,
+                        body_cap: p.body_cap,
+                    },
+                    schedule: ScheduleSpec::Every(g.every),
+                    confirm,
+                    gate: Some(gate.clone()),
+                });
+            }
         }
     }
     Ok(jobs)

@@ -6,6 +6,7 @@
 //! outbox) share a small write pool ([`Store::begin_write`]); reads (the page snapshot, admin
 //! reads, health) use their own pool ([`Store::pool`]). WAL lets reads run beside a write.
 
+pub mod gates;
 pub mod incidents;
 pub mod mail_events;
 pub mod outbox;

@@ -52,9 +52,10 @@ impl From<crate::incident::people::ActionError> for WebError {
     }
 }
 
-impl IntoResponse for WebError {
-    fn into_response(self) -> Response {
-        let status = match &self {
+impl WebError {
+    /// The HTTP status it answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -64,12 +65,18 @@ impl IntoResponse for WebError {
                 tracing::error!(error = format!("{cause:#}"), "request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
-        };
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = self.status();
         let mut resp = (status, Json(json!({ "error": self.to_string() }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer realm=\"mimic admin\""),
+                header::HeaderValue::from_static("Bearer realm=\"mimic\""),
             );
         }
         resp

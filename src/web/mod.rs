@@ -90,8 +90,12 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz));
     let watch = load::time_out(watch, load::REQUEST_TIMEOUT);
+    // Controllers time out at 10 s: gate answers come from stored runs well within the timeout,
+    // and are never shed with the public pages under a flood.
+    let gates = load::time_out(crate::rollout::api::routes(), load::REQUEST_TIMEOUT);
     public
         .merge(watch)
+        .merge(gates)
         .merge(admin::routes(state.clone()))
         .with_state(state)
 }

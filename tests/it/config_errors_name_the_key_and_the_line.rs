@@ -127,3 +127,71 @@ async fn environment_variables_expand_and_a_missing_one_is_named() {
         Some("0123456789abcdef0123")
     );
 }
+
+#[tokio::test]
+async fn a_bad_rollout_gate_names_the_key_and_line() {
+    let emu = emulator(&REGIONS).await;
+    let gate = |body: &str| {
+        TestConfig::new(&emu, &REGIONS)
+            .probe("go-identify", "flagsmith.go.identify", "30s", "")
+            .raw(&format!("[[gate]]\nid = \"canary\"\n{body}"))
+    };
+    // No server.gate_token: the gate would answer nobody.
+    let text = gate("base_url = \"http://127.0.0.1:9/api/v1/\"\nprobes = [\"go-*\"]\n")
+        .text()
+        .to_owned();
+    let (code, _, err) = config_check(&text).await;
+    assert_eq!(code, Some(2));
+    let at = line_of(&text, "[[gate]]");
+    assert!(
+        err.contains("gate[0]: a rollout gate needs server.gate_token")
+            && err.contains(&format!("(line {at})")),
+        "{err}"
+    );
+
+    let text = TestConfig::new(&emu, &REGIONS)
+        .gate("id = \"canary\"\nbase_url = { eu-west-2 = \"http://127.0.0.1:9/api/v1/\", mars-1 = \"ftp://x\" }\nprobes = [\"flagsmith.cobol.*\", \"flagsmith.go.identify\"]\nevery = \"1h\"\nmin_samples = 2\nmax_failures = 2\n")
+        .text()
+        .to_owned();
+    let (code, _, err) = config_check(&text).await;
+    assert_eq!(code, Some(2), "{err}");
+    for (key, says, needle) in [
+        (
+            "gate[0].base_url.mars-1",
+            "no [[region]] with id \"mars-1\"",
+            "mars-1",
+        ),
+        (
+            "gate[0].base_url.mars-1",
+            "\"ftp://x\" is not an http(s) URL",
+            "mars-1",
+        ),
+        (
+            "gate[0].probes[0]",
+            "\"flagsmith.cobol.*\" matches no [[probe]] id and no shape id",
+            "probes = ",
+        ),
+        ("gate[0].every", "", "every = \"1h\""),
+        (
+            "gate[0].max_failures",
+            "must be less than min_samples (2)",
+            "max_failures = 2",
+        ),
+    ] {
+        let line = line_of(&text, needle);
+        assert!(
+            err.lines()
+                .any(|l| l.contains(&format!("{key}: {says}"))
+                    && l.contains(&format!("(line {line})"))),
+            "{key} {says} at line {line}: {err}"
+        );
+    }
+    let text = TestConfig::new(&emu, &REGIONS)
+        .gate("id = \"canary\"\nbase_url = \"http://127.0.0.1:9/api/v1/\"\nprobes = [\"*\"]\n")
+        .text()
+        .replace("test-gate-token-0123", "short");
+    let (code, _, err) = config_check(&text).await;
+    assert_eq!(code, Some(2));
+    assert!(err.contains("server.gate_token"), "{err}");
+    assert!(!err.contains("short"), "the token is never echoed: {err}");
+}

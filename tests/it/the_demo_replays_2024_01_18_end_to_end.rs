@@ -2,8 +2,10 @@
 //! and the story can be checked through the Statuspage and admin APIs: one incident whose
 //! timeline reads investigating → identified → monitoring → investigating (only the SDKs and
 //! regions still failing) → identified → monitoring → resolved, a postmortem, detection within
-//! the bound, and one on-call mail per update in the mail folder. (Probes run at most once a
-//! second whatever the speed, so the debug build keeps up on two cores.)
+//! the bound, and one on-call mail per update in the mail folder; then release 2 reaches a
+//! canary and the rollout gate fails it, naming the Go SDK, before any region or the page sees
+//! it. (Probes run at most once a second whatever the speed, so the debug build keeps up on two
+//! cores.)
 
 use crate::support::binary;
 use std::io::{BufRead, BufReader};
@@ -53,6 +55,24 @@ async fn the_demo_tells_the_whole_story_through_public_surfaces() {
     .unwrap_or_else(|e| panic!("{e}"));
     let text = lines.join("\n");
     assert!(text.contains("scenario complete"), "{text}");
+    // The last chapter: release 2 reaches a canary only, and the rollout gate stops it through
+    // the routes Argo Rollouts and Flagger call.
+    let gate_fail = lines
+        .iter()
+        .find(|l| l.contains("the gate says fail to Argo Rollouts (ok=false): fail: "))
+        .unwrap_or_else(|| panic!("no gate verdict: {text}"));
+    assert!(
+        gate_fail.contains("Identify without traits fails in the candidate for the")
+            && gate_fail.contains("Go (5.1.0, 3.3.0)"),
+        "{gate_fail}"
+    );
+    for said in [
+        "Flagger's rollout hook: 412 Precondition Failed",
+        "Flagger's rollback hook: 200 OK roll back: fail: ",
+        "the status page never changed: still 1 incident, every component operational",
+    ] {
+        assert!(text.contains(said), "{said}: {text}");
+    }
     let base = lines
         .iter()
         .find_map(|l| {

@@ -2,6 +2,7 @@
 //! (dangling ids, duplicates, bad durations and cron, shapes that cannot render for a target).
 //! `server` checks the daemon's own tables, `probes` what is monitored and how.
 
+mod gates;
 mod probes;
 mod server;
 
@@ -53,6 +54,14 @@ pub fn validate(raw: RawConfig) -> Result<Config, Problems> {
     let smtp = server::smtp(&raw, &mut p);
     let storage = server::storage(&raw, &mut p);
     let heartbeat = crate::config::self_watch::heartbeat(raw.heartbeat.as_ref(), &mut p);
+    let gates = gates::gates(
+        &raw.gate,
+        server.gate_token.is_some(),
+        &catalog,
+        &probes,
+        &regions,
+        &mut p,
+    );
     if !p.is_empty() {
         return Err(p);
     }
@@ -76,6 +85,7 @@ pub fn validate(raw: RawConfig) -> Result<Config, Problems> {
         smtp,
         storage,
         heartbeat,
+        gates,
     })
 }
 

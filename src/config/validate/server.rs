@@ -45,11 +45,18 @@ pub(super) fn server(raw: &RawConfig, p: &mut Problems) -> Server {
             "must be at least 16 characters".into(),
         ));
     }
+    if s.gate_token.as_deref().is_some_and(|t| t.trim().len() < 16) {
+        p.push((
+            "server.gate_token".into(),
+            "must be at least 16 characters".into(),
+        ));
+    }
     Server {
         listen,
         public_url,
         database,
         admin_token: s.admin_token.as_deref().map(SecretString::from),
+        gate_token: s.gate_token.as_deref().map(SecretString::from),
     }
 }
 

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 /// The admin token every test config sets.
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
+/// The gate token `TestConfig::gate` sets (`server.gate_token`).
+pub const GATE_TOKEN: &str = "test-gate-token-0123";
+
 /// Probe variables for identify shapes: a fixed identifier, no traits.
 pub const IDENT: &str = "vars = { identifier = \"mimic-probe\" }";
 
@@ -53,6 +56,18 @@ impl TestConfig {
         self.raw(&format!(
             "[detect]\nfailures_to_open = {failures}\nsuccesses_to_recover = {successes}\nresolve_after_quiet = \"{quiet}\"\n"
         ))
+    }
+
+    /// Sets `server.gate_token` to [`GATE_TOKEN`] and adds a `[[gate]]` of `body` (its TOML lines).
+    pub fn gate(mut self, body: &str) -> Self {
+        if !self.text.contains("\ngate_token = ") {
+            self.text = self.text.replacen(
+                "\nadmin_token = ",
+                &format!("\ngate_token = \"{GATE_TOKEN}\"\nadmin_token = "),
+                1,
+            );
+        }
+        self.raw(&format!("[[gate]]\n{body}"))
     }
 
     /// Appends raw TOML.

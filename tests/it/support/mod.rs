@@ -4,6 +4,7 @@ pub mod app;
 pub mod binary;
 pub mod browser;
 pub mod config;
+pub mod controllers;
 pub mod daemon;
 pub mod lock;
 pub mod shapes;
