@@ -1,7 +1,9 @@
 //! Benchmark of the public surfaces under a crowd: `mimic serve` (release) with 1000 probes
 //! configured, 90 days of uptime rollups and 30 past incidents, loaded by `wrk` with 50
 //! connections on loopback. Reports requests/s and p50/p99 latency for `/` and
-//! `/api/v2/summary.json`.
+//! `/api/v2/summary.json`, and for the rollout gate's verdict (`/api/v1/gates/{id}`) over a
+//! gate of 28 identify probes with a day of their runs at 5 s stored (483 840 rows), judged over
+//! windows of 10 minutes, an hour and the whole day (a controller asks at least every minute).
 //!
 //! Run: `cargo bench --bench status_page` (needs `wrk`: `apt-get install wrk`; env
 //! `BENCH_SECS`, default 10, the window per route).
@@ -23,6 +25,64 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 const DAY: i64 = 86_400_000;
+
+/// The bench's rollout gate and its token.
+const GATE: &str = "bench-gate";
+const GATE_TOKEN: &str = "bench-gate-token-0123";
+/// How often the seeded gate runs came.
+const GATE_EVERY_MS: i64 = 5_000;
+
+/// Adds `server.gate_token` and a gate over every identify shape to the bench config.
+fn add_gate(cfg: &std::path::Path, emu_port: u16) -> std::io::Result<()> {
+    let text = std::fs::read_to_string(cfg)?;
+    let text = text.replacen(
+        "[server]\n",
+        &format!("[server]\ngate_token = \"{GATE_TOKEN}\"\n"),
+        1,
+    ) + &format!(
+        "[[gate]]\nid = \"{GATE}\"\nbase_url = \"http://127.0.0.1:{emu_port}/eu-west-2/api/v1/\"\nvars = {{ environment_key = \"test-env-key\", identifier = \"bench-user\" }}\nprobes = [\"flagsmith.*.identify\"]\nevery = \"5s\"\n"
+    );
+    std::fs::write(cfg, text)
+}
+
+/// A day of gate runs, every 5 s for each of the gate's probes, all passing, and their minutes.
+async fn seed_gate_runs(
+    conn: &mut sqlx::SqliteConnection,
+    now: Timestamp,
+) -> Result<u64, Box<dyn std::error::Error>> {
+    let probes: Vec<String> = mimic::probe::Catalog::builtin()
+        .iter()
+        .filter(|s| s.id.starts_with("flagsmith.") && s.id.ends_with(".identify"))
+        .map(|s| s.id.clone())
+        .collect();
+    let mut rows = 0;
+    for probe in &probes {
+        let done = sqlx::query(
+            "with recursive n(i) as (select 0 union all select i + 1 from n where i < ?1)
+             insert into gate_run (gate_id, probe_id, region_id, started_at, latency_us,
+                 status_code, outcome, message, attempts)
+             select ?2, ?3, 'candidate', ?4 - n.i * ?5, 12000, 200, 'ok', null, 1 from n",
+        )
+        .bind(DAY / GATE_EVERY_MS - 1)
+        .bind(GATE)
+        .bind(probe)
+        .bind(now.as_millis())
+        .bind(GATE_EVERY_MS)
+        .execute(&mut *conn)
+        .await?;
+        rows += done.rows_affected();
+    }
+    // The per-minute counts the writer keeps with them.
+    sqlx::query(
+        "insert into gate_minute (gate_id, minute, probe_id, region_id, samples, failures)
+         select gate_id, started_at / 60000 * 60000, probe_id, region_id, count(*),
+                sum(outcome not in ('ok', 'degraded'))
+         from gate_run group by 1, 2, 3, 4",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(rows)
+}
 
 async fn seed(db: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     let store = Store::open(&db.to_string_lossy()).await?;
@@ -77,6 +137,8 @@ async fn seed(db: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
             incidents::insert_update(&mut conn, id, status, incidents::Words::plain("Requests to the Edge API are failing in eu-west-2 for the Go SDK identify without traits. Requests from other SDKs are working normally."), "mimic", Actor::Detector, when).await?;
         }
     }
+    let gate_runs = seed_gate_runs(&mut conn, now).await?;
+    println!("  seeded {gate_runs} gate runs");
     drop(conn);
     store.close().await;
     Ok(())
@@ -106,6 +168,10 @@ async fn main() {
         "eu-west-2",
     ]);
     let cfg = config(dir.path(), emu_port, "10s", &format!("127.0.0.1:{port}"));
+    if let Err(e) = add_gate(&cfg, emu_port) {
+        eprintln!("cannot add the gate to the config: {e}");
+        std::process::exit(1);
+    }
     if let Err(e) = seed(&dir.path().join("bench.db")).await {
         eprintln!("seeding the database failed: {e}");
         std::process::exit(1);
@@ -123,13 +189,22 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut failures = Vec::new();
     println!("status_page: 1000 probes, 90 days of rollups, 30 incidents; wrk -c50 -t2, {secs}s per route");
-    for path in ["/api/v2/summary.json", "/"] {
+    let gate = |since: &str| format!("/api/v1/gates/{GATE}?since={since}");
+    for path in [
+        "/api/v2/summary.json".to_owned(),
+        "/".to_owned(),
+        gate("10m"),
+        gate("1h"),
+        gate("24h"),
+    ] {
         let out = Command::new("wrk")
             .args([
                 "-t2",
                 "-c50",
                 &format!("-d{secs}s"),
                 "--latency",
+                "-H",
+                &format!("Authorization: Bearer {GATE_TOKEN}"),
                 &format!("{base}{path}"),
             ])
             .output();
@@ -138,7 +213,7 @@ async fn main() {
                 let text = String::from_utf8_lossy(&o.stdout);
                 let w = parse_wrk(&text);
                 println!(
-                    "  {path:<22} {:>9.0} req/s   p50 {:.2} ms   p99 {:.2} ms   ({} requests, {} non-2xx, {} socket errors)",
+                    "  {path:<38} {:>9.0} req/s   p50 {:.2} ms   p99 {:.2} ms   ({} requests, {} non-2xx, {} socket errors)",
                     w.rps, w.p50_ms, w.p99_ms, w.requests, w.non_2xx, w.socket_errors
                 );
                 if !o.status.success() || w.requests == 0 {

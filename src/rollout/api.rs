@@ -1,6 +1,6 @@
 //! The rollout gate API (SPEC §13): `GET /api/v1/gates/{id}?since=…` for Argo Rollouts and CI,
 //! `POST /api/v1/gates/{id}/flagger` and `/flagger/rollback` with Flagger's semantics. Every
-//! answer is judged from stored runs (two indexed queries), never by probing inline, and every
+//! answer is judged from stored runs and their per-minute counts, never by probing inline, and every
 //! call is one audit line in the log (`target: mimic::audit`).
 
 use super::verdict::{judge, Kind, Verdict};
@@ -295,10 +295,11 @@ async fn judge_stored(
 ) -> Result<Judged, WebError> {
     let mut conn = state.store.pool().acquire().await?;
     let newest = gates::newest_gate_run(&mut conn, &gate.id).await?;
-    let tallies = gates::tally(&mut conn, &gate.id, since).await?;
+    let stale_ms = stale_after(gate).as_millis() as i64;
+    let recent = Timestamp::from_millis(now.as_millis() - stale_ms);
+    let tallies = gates::tally(&mut conn, &gate.id, since, recent).await?;
     let failures = gates::last_failures(&mut conn, &gate.id, since).await?;
     let mut v = judge(gate, since, now, &tallies, &failures);
-    let stale_ms = stale_after(gate).as_millis() as i64;
     match newest {
         Some(t) if now.millis_since(t) <= stale_ms => Ok(Judged::Fresh(v)),
         newest => {

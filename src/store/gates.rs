@@ -1,12 +1,19 @@
-//! The `gate_run` and `gate_window` tables: what rollout gates measured on their candidates, and
-//! the windows Flagger's first call for a canary revision opened.
+//! The `gate_run`, `gate_minute` and `gate_window` tables: what rollout gates measured on their
+//! candidates, its counts per minute, and the windows a revision's first call opened.
 
 use super::Error;
 use crate::domain::{GateRun, ProbeId, RegionId, RunOutcome, Timestamp};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use std::collections::BTreeMap;
 
 /// Values bound per `gate_run` row.
 const GATE_RUN_BINDS: usize = 9;
+
+/// Values bound per `gate_minute` row.
+const GATE_MINUTE_BINDS: usize = 6;
+
+/// A minute, in milliseconds.
+const MINUTE_MS: i64 = 60_000;
 
 /// Inserts a batch of gate runs; the caller owns the transaction. A passing run stores no
 /// message.
@@ -30,6 +37,43 @@ pub async fn insert_gate_runs(conn: &mut SqliteConnection, runs: &[GateRun]) -> 
         });
         q.build().execute(&mut *conn).await?;
     }
+    add_minutes(conn, runs).await
+}
+
+/// Adds a batch's runs to their minutes' counts.
+async fn add_minutes(conn: &mut SqliteConnection, runs: &[GateRun]) -> Result<(), Error> {
+    let mut minutes: BTreeMap<(&str, i64, &str, &str), (i64, i64)> = BTreeMap::new();
+    for g in runs {
+        let r = &g.run;
+        let minute = r.started_at.as_millis().div_euclid(MINUTE_MS) * MINUTE_MS;
+        let c = minutes
+            .entry((&*g.gate, minute, r.probe.as_str(), r.region.as_str()))
+            .or_default();
+        c.0 += 1;
+        c.1 += i64::from(!r.outcome.passed());
+    }
+    let minutes: Vec<_> = minutes.into_iter().collect();
+    for chunk in minutes.chunks(super::rows_per_statement(GATE_MINUTE_BINDS)) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "insert into gate_minute (gate_id, minute, probe_id, region_id, samples, failures) ",
+        );
+        q.push_values(
+            chunk,
+            |mut row, ((gate, minute, probe, region), (n, failed))| {
+                row.push_bind(*gate)
+                    .push_bind(*minute)
+                    .push_bind(*probe)
+                    .push_bind(*region)
+                    .push_bind(*n)
+                    .push_bind(*failed);
+            },
+        );
+        q.push(
+            " on conflict (gate_id, minute, probe_id, region_id) do update set \
+             samples = samples + excluded.samples, failures = failures + excluded.failures",
+        );
+        q.build().execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -50,36 +94,103 @@ pub struct CheckTally {
     pub last_status: Option<u16>,
 }
 
-/// Runs and failures per probe and region of `gate` that started at or after `since`.
+/// Runs and failures per probe and region of `gate` that started at or after `since`, with
+/// each one's newest outcome. Whole minutes come from `gate_minute`, only the first partial
+/// minute and the newest runs (those since `recent`, when that is later than `since`) from
+/// `gate_run`, so the cost hardly grows with the window.
 pub async fn tally(
     conn: &mut SqliteConnection,
     gate: &str,
     since: Timestamp,
+    recent: Timestamp,
 ) -> Result<Vec<CheckTally>, Error> {
     let since = since.as_millis();
+    let first_minute = since.div_euclid(MINUTE_MS) * MINUTE_MS;
+    let whole = if first_minute == since {
+        since
+    } else {
+        first_minute + MINUTE_MS
+    };
+    let mut sums: BTreeMap<(ProbeId, RegionId), (i64, i64)> = BTreeMap::new();
+    let minutes = sqlx::query!(
+        r#"select probe_id as "probe_id!: ProbeId", region_id as "region_id!: RegionId",
+                  sum(samples) as "samples!: i64", sum(failures) as "failures!: i64"
+           from gate_minute where gate_id = ?1 and minute >= ?2
+           group by probe_id, region_id"#,
+        gate,
+        whole
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for m in minutes {
+        let c = sums.entry((m.probe_id, m.region_id)).or_default();
+        c.0 += m.samples;
+        c.1 += m.failures;
+    }
+    let partial = sqlx::query!(
+        r#"select probe_id as "probe_id!: ProbeId", region_id as "region_id!: RegionId",
+                  count(*) as "samples!: i64",
+                  sum(outcome not in ('ok', 'degraded')) as "failures!: i64"
+           from gate_run where gate_id = ?1 and started_at >= ?2 and started_at < ?3
+           group by probe_id, region_id"#,
+        gate,
+        since,
+        whole
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for m in partial {
+        let c = sums.entry((m.probe_id, m.region_id)).or_default();
+        c.0 += m.samples;
+        c.1 += m.failures;
+    }
+    let mut newest = newest_outcomes(conn, gate, since.max(recent.as_millis())).await?;
+    if sums.keys().any(|k| !newest.contains_key(k)) {
+        // A probe with no recent run (it hangs, or `recent` is too close): look further back.
+        newest = newest_outcomes(conn, gate, since).await?;
+    }
+    Ok(sums
+        .into_iter()
+        .map(|((probe, region), (samples, failures))| {
+            let (last_outcome, last_status) = newest
+                .get(&(probe.clone(), region.clone()))
+                .cloned()
+                .unwrap_or((RunOutcome::Ok, None));
+            CheckTally {
+                probe,
+                region,
+                samples,
+                failures,
+                last_outcome,
+                last_status,
+            }
+        })
+        .collect())
+}
+
+/// The newest run's outcome and status of each probe and region of `gate` since `from`.
+async fn newest_outcomes(
+    conn: &mut SqliteConnection,
+    gate: &str,
+    from: i64,
+) -> Result<BTreeMap<(ProbeId, RegionId), (RunOutcome, Option<u16>)>, Error> {
     // SQLite takes the bare columns (outcome, status_code) from the row holding max().
     let rows = sqlx::query!(
         r#"select probe_id as "probe_id!: ProbeId", region_id as "region_id!: RegionId",
-                  count(*) as "samples!: i64",
-                  sum(outcome not in ('ok', 'degraded')) as "failures!: i64",
                   max(started_at) as "last_at!: i64",
                   outcome as "outcome!: RunOutcome", status_code
            from gate_run where gate_id = ?1 and started_at >= ?2
            group by probe_id, region_id"#,
         gate,
-        since
+        from
     )
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| CheckTally {
-            probe: r.probe_id,
-            region: r.region_id,
-            samples: r.samples,
-            failures: r.failures,
-            last_outcome: r.outcome,
-            last_status: r.status_code.and_then(|s| u16::try_from(s).ok()),
+        .map(|r| {
+            let status = r.status_code.and_then(|s| u16::try_from(s).ok());
+            ((r.probe_id, r.region_id), (r.outcome, status))
         })
         .collect())
 }
@@ -174,8 +285,8 @@ pub async fn open_window(
     Ok(Timestamp::from_millis(started))
 }
 
-/// Deletes up to `chunk` gate runs started before `cutoff`, and windows opened before it;
-/// returns how many rows went.
+/// Deletes up to `chunk` gate runs started before `cutoff`, and the minutes and windows before
+/// it; returns how many rows went.
 pub async fn prune_gates(
     conn: &mut SqliteConnection,
     cutoff: Timestamp,
@@ -194,9 +305,17 @@ pub async fn prune_gates(
     .execute(&mut *conn)
     .await?
     .rows_affected();
+    let minutes = sqlx::query!(
+        "delete from gate_minute where gate_id in (select distinct gate_id from gate_minute)
+             and minute < ?",
+        c
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
     let windows = sqlx::query!("delete from gate_window where started_at < ?", c)
         .execute(&mut *conn)
         .await?
         .rows_affected();
-    Ok(runs + windows)
+    Ok(runs + minutes + windows)
 }

@@ -171,3 +171,5 @@ pub fn database_path(url: &str) -> Result<Option<std::path::PathBuf>, Error> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_gates;
