@@ -15,7 +15,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{config, free_port, parse_wrk, spawn};
+use common::{add_gate, config, free_port, parse_wrk, spawn, GATE, GATE_TOKEN};
 use mimic::domain::{Actor, ComponentId, Impact, IncidentStatus, RegionId, Timestamp};
 use mimic::rollup::{Bucket, StatusTime};
 use mimic::store::incidents::{self, NewIncident};
@@ -26,24 +26,8 @@ use std::time::{Duration, Instant};
 
 const DAY: i64 = 86_400_000;
 
-/// The bench's rollout gate and its token.
-const GATE: &str = "bench-gate";
-const GATE_TOKEN: &str = "bench-gate-token-0123";
 /// How often the seeded gate runs came.
 const GATE_EVERY_MS: i64 = 5_000;
-
-/// Adds `server.gate_token` and a gate over every identify shape to the bench config.
-fn add_gate(cfg: &std::path::Path, emu_port: u16) -> std::io::Result<()> {
-    let text = std::fs::read_to_string(cfg)?;
-    let text = text.replacen(
-        "[server]\n",
-        &format!("[server]\ngate_token = \"{GATE_TOKEN}\"\n"),
-        1,
-    ) + &format!(
-        "[[gate]]\nid = \"{GATE}\"\nbase_url = \"http://127.0.0.1:{emu_port}/eu-west-2/api/v1/\"\nvars = {{ environment_key = \"test-env-key\", identifier = \"bench-user\" }}\nprobes = [\"flagsmith.*.identify\"]\nevery = \"5s\"\n"
-    );
-    std::fs::write(cfg, text)
-}
 
 /// A day of gate runs, every 5 s for each of the gate's probes, all passing, and their minutes.
 async fn seed_gate_runs(
@@ -168,7 +152,7 @@ async fn main() {
         "eu-west-2",
     ]);
     let cfg = config(dir.path(), emu_port, "10s", &format!("127.0.0.1:{port}"));
-    if let Err(e) = add_gate(&cfg, emu_port) {
+    if let Err(e) = add_gate(&cfg, emu_port, "eu-west-2", "5s") {
         eprintln!("cannot add the gate to the config: {e}");
         std::process::exit(1);
     }

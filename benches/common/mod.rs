@@ -201,3 +201,27 @@ pub fn parse_wrk(out: &str) -> WrkReport {
         socket_errors,
     }
 }
+
+/// The benches' rollout gate (over every builtin identify shape: 28 probes) and its token.
+pub const GATE: &str = "bench-gate";
+/// `server.gate_token` of the benches' configs with a gate.
+pub const GATE_TOKEN: &str = "bench-gate-token-0123";
+
+/// Adds `server.gate_token` and [`GATE`] against the emulator's `region` every `every` to the
+/// config at `cfg`.
+pub fn add_gate(
+    cfg: &std::path::Path,
+    emu_port: u16,
+    region: &str,
+    every: &str,
+) -> std::io::Result<()> {
+    let text = std::fs::read_to_string(cfg)?;
+    let text = text.replacen(
+        "[server]\n",
+        &format!("[server]\ngate_token = \"{GATE_TOKEN}\"\n"),
+        1,
+    ) + &format!(
+        "[[gate]]\nid = \"{GATE}\"\nbase_url = \"http://127.0.0.1:{emu_port}/{region}/api/v1/\"\nvars = {{ environment_key = \"test-env-key\", identifier = \"bench-user\" }}\nprobes = [\"flagsmith.*.identify\"]\nevery = \"{every}\"\n"
+    );
+    std::fs::write(cfg, text)
+}

@@ -183,6 +183,19 @@ impl Db {
             .map_or(0, |r| r.get(0))
     }
 
+    /// Gate runs stored that started in `[from, to)`.
+    pub async fn count_gate(&self, from: i64, to: i64) -> i64 {
+        let Some(mut conn) = self.open().await else {
+            return 0;
+        };
+        sqlx::query("select count(*) from gate_run where started_at >= ? and started_at < ?")
+            .bind(from)
+            .bind(to)
+            .fetch_one(&mut conn)
+            .await
+            .map_or(0, |r| r.get(0))
+    }
+
     /// Waits until the count of runs due in `[from, to)` holds for 2 s (at most 30 s).
     pub async fn settle(&self, from: i64, to: i64) -> i64 {
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -2,7 +2,9 @@
 //! bench hides. `mimic serve` (release) with 1000 probes × 3 regions every 10 s (3000 jobs,
 //! 300 runs/s) against `mimic emulate` in another process for 10 minutes; 50 keep-alive
 //! connections on `/` for the last 2 minutes; kill -9 and restart of the daemon 10 s into
-//! minute 5. The database is read read-only (WAL) while and after it runs.
+//! minute 5; a rollout gate of 28 identify probes every second beside them (1 680 gate runs a
+//! minute, through the same writer). The database is read read-only (WAL) while and after it
+//! runs.
 //!
 //! It prints runs stored per minute (by due time; 18 000 expected in each), scheduler lateness
 //! p50/p99 after the warm-up minute and under page load (the `run` table's `lateness_us`), peak
@@ -15,12 +17,13 @@
 //! breach when a full minute (not the warm-up, not the kill's) stores under 98 % of the
 //! expected runs, lateness p99 exceeds 20 ms overall or under load, a lifetime's peak RSS
 //! exceeds 64 MB, any run is lost beyond those in flight or stored twice, the page load served
-//! nothing, or the daemon exits on its own or not cleanly on SIGTERM.
+//! nothing, a full minute stores under 98 % of the gate's runs, the gate's verdict at the end is
+//! not a pass, or the daemon exits on its own or not cleanly on SIGTERM.
 //!
 //! Run: `cargo bench --bench soak`. Knobs (env): `SOAK_MINUTES` (10), `SOAK_PROBES` (1000),
 //! `SOAK_EVERY` (`10s`), `SOAK_LOAD_MINUTES` (2; 0 = no page load), `SOAK_CONNECTIONS` (50),
 //! `SOAK_KILL_AT` (minute of the kill, 5; negative = no kill), `SOAK_IN_FLIGHT_SECS` (2),
-//! `SOAK_LOAD` (`builtin` forces the built-in load generator; otherwise `wrk` is used when
+//! `SOAK_GATE_EVERY` (`1s`; `off` = no gate), `SOAK_LOAD` (`builtin` forces the built-in load generator; otherwise `wrk` is used when
 //! installed: `apt-get install wrk`). A short run: `SOAK_MINUTES=3 SOAK_KILL_AT=1
 //! SOAK_LOAD_MINUTES=1 cargo bench --bench soak`.
 
@@ -32,7 +35,7 @@ mod daemon;
 mod load;
 
 use analysis::{analyse, Lifetime, Plan};
-use common::{config_with, free_port, knob, percentile_ms, spawn};
+use common::{add_gate, config_with, free_port, knob, percentile_ms, spawn, GATE, GATE_TOKEN};
 use daemon::{now_ms, Daemon, Db};
 use std::time::Duration;
 
@@ -41,6 +44,26 @@ const RSS_LIMIT_KIB: u64 = 64 * 1024;
 const LATENESS_P99_LIMIT_MS: f64 = 20.0;
 const MINUTE_FLOOR: f64 = 0.98;
 const MINUTE_MS: i64 = 60_000;
+/// The builtin identify shapes the gate's `flagsmith.*.identify` matches.
+const GATE_PROBES: usize = 28;
+
+/// Asks the gate for the last two minutes: `Ok` with its reason when it says pass.
+async fn gate_verdict(base: &str) -> Result<String, String> {
+    let resp = reqwest::Client::new()
+        .get(format!("{base}/api/v1/gates/{GATE}?since=2m"))
+        .bearer_auth(GATE_TOKEN)
+        .send()
+        .await
+        .map_err(|e| format!("no answer: {e}"))?;
+    let status = resp.status();
+    let v: serde_json::Value = resp.json().await.map_err(|e| format!("{status}: {e}"))?;
+    let reason = v["reason"].as_str().unwrap_or("").to_owned();
+    let checks = v["checks"].as_array().map_or(0, Vec::len);
+    if status != 200 || v["verdict"] != "pass" || checks != GATE_PROBES {
+        return Err(format!("{status} with {checks} checks: {reason}"));
+    }
+    Ok(reason)
+}
 
 #[tokio::main]
 async fn main() {
@@ -51,6 +74,17 @@ async fn main() {
     let connections: usize = knob("SOAK_CONNECTIONS", 50);
     let kill_at: f64 = knob("SOAK_KILL_AT", 5.0);
     let in_flight_secs: f64 = knob("SOAK_IN_FLIGHT_SECS", 2.0);
+    let gate_every: String = knob("SOAK_GATE_EVERY", "1s".to_owned());
+    let gate_period = match gate_every.as_str() {
+        "off" => None,
+        text => match humantime::parse_duration(text) {
+            Ok(d) if !d.is_zero() => Some(d),
+            _ => {
+                eprintln!("SOAK_GATE_EVERY={text:?} is not a duration or off");
+                std::process::exit(2)
+            }
+        },
+    };
     let Ok(period) = humantime::parse_duration(&every) else {
         eprintln!("SOAK_EVERY={every:?} is not a duration");
         std::process::exit(2)
@@ -82,6 +116,12 @@ async fn main() {
         probes,
         &REGIONS,
     );
+    if gate_period.is_some() {
+        if let Err(e) = add_gate(&cfg, emu_port, REGIONS[0], &gate_every) {
+            eprintln!("cannot add the gate to the config: {e}");
+            std::process::exit(1);
+        }
+    }
     let db = Db(dir.path().join("bench.db"));
     let base = format!("http://127.0.0.1:{port}");
     println!(
@@ -154,6 +194,11 @@ async fn main() {
     if daemon.exited().is_none() {
         let _ = db.settle(t0, end_ms).await;
     }
+    // The gate's verdict over the last two minutes, judged from what the pipeline stored.
+    let gate_verdict = match gate_period {
+        Some(_) if daemon.exited().is_none() => Some(gate_verdict(&base).await),
+        _ => None,
+    };
     let db_bytes = db.bytes();
     daemon.sample();
     peaks.push(daemon.peak_kib);
@@ -200,6 +245,32 @@ async fn main() {
                 "minute {} stored {} runs, {pct:.1} % of the {:.0} expected (floor 98 %)",
                 m.index, m.stored, f.per_minute
             ));
+        }
+    }
+    if let Some(gp) = gate_period {
+        let expected = GATE_PROBES as f64 * MINUTE_MS as f64 / gp.as_millis() as f64;
+        println!(
+            "  gate runs stored per minute (by start; {expected:.0} expected in a full minute):"
+        );
+        for m in &f.minutes {
+            let from = t0 + m.index * MINUTE_MS;
+            let n = db.count_gate(from, from + MINUTE_MS).await;
+            let pct = 100.0 * n as f64 / expected;
+            println!(
+                "    minute {:>2}  {n:>6}  {pct:>5.1} %  {}",
+                m.index, m.label
+            );
+            if m.label != "warm-up" && m.label != "kill" && pct < 100.0 * MINUTE_FLOOR {
+                failures.push(format!(
+                    "minute {} stored {n} gate runs, {pct:.1} % of the {expected:.0} expected (floor 98 %)",
+                    m.index
+                ));
+            }
+        }
+        match &gate_verdict {
+            Some(Ok(line)) => println!("  gate verdict at the end: {line}"),
+            Some(Err(e)) => failures.push(format!("the gate's verdict at the end: {e}")),
+            None => failures.push("the gate was never asked: the daemon had exited".into()),
         }
     }
     let (p99_all, p99_load) = f.p99s();
