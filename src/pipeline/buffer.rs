@@ -78,6 +78,60 @@ impl<T> Buffer<T> {
     }
 }
 
+/// A writer's side of a buffer: the batch it is storing, kept in hand until its transaction
+/// commits, so a failed write is tried again first and runs are stored in order, once each.
+#[derive(Debug)]
+pub struct InHand<T> {
+    buffer: std::sync::Arc<Buffer<T>>,
+    batch: Vec<T>,
+    /// When the oldest run in hand arrived in the buffer.
+    since: Option<Timestamp>,
+    stored: u64,
+}
+
+impl<T> InHand<T> {
+    /// Draining `buffer`.
+    pub fn new(buffer: std::sync::Arc<Buffer<T>>) -> InHand<T> {
+        InHand {
+            buffer,
+            batch: Vec::new(),
+            since: None,
+            stored: 0,
+        }
+    }
+
+    /// The batch in hand, else up to `max` runs taken from the buffer (empty when none wait).
+    pub fn batch(&mut self, max: usize) -> &[T] {
+        if self.batch.is_empty() {
+            self.since = self.buffer.oldest_arrival();
+            self.batch = self.buffer.take(max);
+        }
+        &self.batch
+    }
+
+    /// The batch in hand is stored: hands it back and counts it.
+    pub fn stored_batch(&mut self) -> Vec<T> {
+        self.since = None;
+        self.stored += self.batch.len() as u64;
+        std::mem::take(&mut self.batch)
+    }
+
+    /// Runs stored since start.
+    pub fn stored(&self) -> u64 {
+        self.stored
+    }
+
+    /// Runs waiting: in the buffer and in hand (a batch whose write failed).
+    pub fn waiting(&self) -> usize {
+        self.buffer.len() + self.batch.len()
+    }
+
+    /// When the oldest run not yet stored arrived.
+    pub fn oldest_waiting(&self) -> Option<Timestamp> {
+        self.since.or_else(|| self.buffer.oldest_arrival())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

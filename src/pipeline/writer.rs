@@ -4,7 +4,7 @@
 //! whose transaction fails stays in hand and is tried again first: runs are stored in order,
 //! once each.
 
-use super::buffer::RunBuffer;
+use super::buffer::{InHand, RunBuffer};
 use crate::domain::{RunRecord, Timestamp};
 use crate::incident::detector::Detector;
 use crate::store::{begin_immediate, runs, Error};
@@ -26,37 +26,30 @@ pub struct Written {
 /// The single writer of runs.
 #[derive(Debug)]
 pub struct Writer {
-    buffer: Arc<RunBuffer>,
-    in_hand: Vec<RunRecord>,
-    /// When the oldest run in hand arrived in the buffer.
-    in_hand_since: Option<Timestamp>,
-    stored: u64,
+    runs: InHand<RunRecord>,
 }
 
 impl Writer {
     /// A writer draining `buffer`.
     pub fn new(buffer: Arc<RunBuffer>) -> Writer {
         Writer {
-            buffer,
-            in_hand: Vec::new(),
-            in_hand_since: None,
-            stored: 0,
+            runs: InHand::new(buffer),
         }
     }
 
     /// Runs stored since start.
     pub fn stored(&self) -> u64 {
-        self.stored
+        self.runs.stored()
     }
 
     /// Runs waiting: in the buffer and in hand (a batch whose write failed).
     pub fn waiting(&self) -> usize {
-        self.buffer.len() + self.in_hand.len()
+        self.runs.waiting()
     }
 
     /// When the oldest run not yet stored arrived.
     pub fn oldest_waiting(&self) -> Option<Timestamp> {
-        self.in_hand_since.or_else(|| self.buffer.oldest_arrival())
+        self.runs.oldest_waiting()
     }
 
     /// Stores one batch (the one in hand, else up to [`MAX_BATCH`] from the buffer) with its
@@ -67,22 +60,17 @@ impl Writer {
         detector: &mut Detector,
         now: Timestamp,
     ) -> Result<Written, Error> {
-        if self.in_hand.is_empty() {
-            self.in_hand_since = self.buffer.oldest_arrival();
-            self.in_hand = self.buffer.take(MAX_BATCH);
-        }
-        if self.in_hand.is_empty() {
+        let batch = self.runs.batch(MAX_BATCH);
+        if batch.is_empty() {
             return Ok(Written::default());
         }
         let mut tx = begin_immediate(conn).await?;
-        runs::insert_runs(&mut tx, &self.in_hand).await?;
-        let staged = detector.ingest(&mut tx, &self.in_hand, now).await?;
+        runs::insert_runs(&mut tx, batch).await?;
+        let staged = detector.ingest(&mut tx, batch, now).await?;
         tx.commit().await?;
         let changed = staged.changed();
         detector.apply(staged);
-        let runs = std::mem::take(&mut self.in_hand);
-        self.in_hand_since = None;
-        self.stored += runs.len() as u64;
+        let runs = self.runs.stored_batch();
         tracing::trace!(batch = runs.len(), "stored runs");
         Ok(Written { runs, changed })
     }

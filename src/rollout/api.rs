@@ -29,10 +29,10 @@ const SINCE_SKEW: Duration = Duration::from_secs(60);
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/gates/{id}", get(verdict))
-        .route("/api/v1/gates/{id}/flagger", post(flagger))
+        .route("/api/v1/gates/{id}/flagger", post(flagger_hook::<false>))
         .route(
             "/api/v1/gates/{id}/flagger/rollback",
-            post(flagger_rollback),
+            post(flagger_hook::<true>),
         )
 }
 
@@ -123,41 +123,19 @@ async fn verdict(
     no_store(resp)
 }
 
-async fn flagger(
-    state: State<AppState>,
-    id: Path<String>,
-    q: Query<FlaggerQuery>,
-    addr: axum::extract::ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    flagger_hook(state, id, q, addr, headers, body, false).await
-}
-
-async fn flagger_rollback(
-    state: State<AppState>,
-    id: Path<String>,
-    q: Query<FlaggerQuery>,
-    addr: axum::extract::ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    flagger_hook(state, id, q, addr, headers, body, true).await
-}
-
-/// Flagger's `rollout`/`pre-rollout`/`confirm-*` hook (`rollback = false`): 200 pass, 412 fail
-/// with the reason; and its `rollback` hook (`rollback = true`), whose meaning is inverted:
+/// Flagger's `rollout`/`pre-rollout`/`confirm-*` hook (`ROLLBACK = false`): 200 pass, 412 fail
+/// with the reason; and its `rollback` hook (`ROLLBACK = true`), whose meaning is inverted:
 /// 200 (roll back now) only on fail, 412 otherwise. Neither answers 5xx for a verdict: Flagger
 /// retries 5xx and then counts a failed check, which would roll back a healthy canary.
-async fn flagger_hook(
+async fn flagger_hook<const ROLLBACK: bool>(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<FlaggerQuery>,
     axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
-    rollback: bool,
 ) -> Response {
+    let rollback = ROLLBACK;
     let caller = Caller {
         route: if rollback {
             "flagger_rollback"

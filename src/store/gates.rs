@@ -105,33 +105,16 @@ pub async fn tally(
     recent: Timestamp,
 ) -> Result<Vec<CheckTally>, Error> {
     let since = since.as_millis();
-    let first_minute = since.div_euclid(MINUTE_MS) * MINUTE_MS;
-    let whole = if first_minute == since {
-        since
-    } else {
-        first_minute + MINUTE_MS
-    };
-    let mut sums: BTreeMap<(ProbeId, RegionId), (i64, i64)> = BTreeMap::new();
-    let minutes = sqlx::query!(
+    // The first whole minute of the window.
+    let whole = (since + MINUTE_MS - 1).div_euclid(MINUTE_MS) * MINUTE_MS;
+    let sums = sqlx::query!(
         r#"select probe_id as "probe_id!: ProbeId", region_id as "region_id!: RegionId",
                   sum(samples) as "samples!: i64", sum(failures) as "failures!: i64"
-           from gate_minute where gate_id = ?1 and minute >= ?2
-           group by probe_id, region_id"#,
-        gate,
-        whole
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    for m in minutes {
-        let c = sums.entry((m.probe_id, m.region_id)).or_default();
-        c.0 += m.samples;
-        c.1 += m.failures;
-    }
-    let partial = sqlx::query!(
-        r#"select probe_id as "probe_id!: ProbeId", region_id as "region_id!: RegionId",
-                  count(*) as "samples!: i64",
-                  sum(outcome not in ('ok', 'degraded')) as "failures!: i64"
-           from gate_run where gate_id = ?1 and started_at >= ?2 and started_at < ?3
+           from (select probe_id, region_id, samples, failures from gate_minute
+                 where gate_id = ?1 and minute >= ?3
+                 union all
+                 select probe_id, region_id, 1, outcome not in ('ok', 'degraded') from gate_run
+                 where gate_id = ?1 and started_at >= ?2 and started_at < ?3)
            group by probe_id, region_id"#,
         gate,
         since,
@@ -139,28 +122,26 @@ pub async fn tally(
     )
     .fetch_all(&mut *conn)
     .await?;
-    for m in partial {
-        let c = sums.entry((m.probe_id, m.region_id)).or_default();
-        c.0 += m.samples;
-        c.1 += m.failures;
-    }
     let mut newest = newest_outcomes(conn, gate, since.max(recent.as_millis())).await?;
-    if sums.keys().any(|k| !newest.contains_key(k)) {
+    if sums
+        .iter()
+        .any(|m| !newest.contains_key(&(m.probe_id.clone(), m.region_id.clone())))
+    {
         // A probe with no recent run (it hangs, or `recent` is too close): look further back.
         newest = newest_outcomes(conn, gate, since).await?;
     }
     Ok(sums
         .into_iter()
-        .map(|((probe, region), (samples, failures))| {
+        .map(|m| {
             let (last_outcome, last_status) = newest
-                .get(&(probe.clone(), region.clone()))
+                .get(&(m.probe_id.clone(), m.region_id.clone()))
                 .cloned()
                 .unwrap_or((RunOutcome::Ok, None));
             CheckTally {
-                probe,
-                region,
-                samples,
-                failures,
+                probe: m.probe_id,
+                region: m.region_id,
+                samples: m.samples,
+                failures: m.failures,
                 last_outcome,
                 last_status,
             }

@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 
 const KEYS: usize = 10_000;
 
-async fn store() -> (tempfile::TempDir, Store) {
+/// A fresh store in its own folder.
+pub(super) async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let store = Store::open(&dir.path().join("m.db").to_string_lossy())
         .await

@@ -2,19 +2,12 @@
 //! start on a minute and inside one, across batches that add to the same minute; pruning drops
 //! the minutes with the runs.
 
-use super::{gates, Store};
+use super::gates;
+use super::tests::store;
 use crate::domain::{
     ComponentId, GateRun, ProbeId, RegionId, RunOutcome, RunRecord, ShapeId, Timestamp,
 };
 use std::sync::Arc;
-
-async fn store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let store = Store::open(&dir.path().join("m.db").to_string_lossy())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    (dir, store)
-}
 
 /// Run `i`: one of three probes, every 7 s from t = 1 000 000 ms, every fifth one failing.
 fn gate_run(i: i64) -> GateRun {

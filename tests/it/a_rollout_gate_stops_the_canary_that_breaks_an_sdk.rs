@@ -82,6 +82,12 @@ async fn flagger_until(
     .await
 }
 
+/// One Flagger webhook call for revision `checksum` of the `prod/edge-api` canary.
+async fn flagger_hook(d: &Daemon, path: &str, checksum: &str, phase: &str, token: &str) -> Hook {
+    let payload = flagger_payload("edge-api", checksum, phase, token);
+    flagger_call(&d.url(path), &payload, 2).await
+}
+
 /// The SDKs of the checks that failed.
 fn failing_sdks(v: &Value) -> BTreeSet<String> {
     v["checks"]
@@ -137,20 +143,17 @@ async fn a_healthy_canary_passes_and_the_traits_key_regression_fails_naming_go_e
     // holds a confirm hook); then pass, and the rollback hook says no.
     let flagger = format!("/api/v1/gates/{GATE}/flagger");
     let rollback = format!("/api/v1/gates/{GATE}/flagger/rollback");
-    let first = flagger_call(
-        &d.url(&flagger),
-        &flagger_payload("edge-api", "rev-good", "Progressing", GATE_TOKEN),
-        2,
-    )
-    .await;
+    let first = flagger_hook(&d, &flagger, "rev-good", "Progressing", GATE_TOKEN).await;
     assert!(
         matches!(&first, Hook::Pass(t) if t.starts_with("pending:")),
         "{first:?}"
     );
-    let held = flagger_call(
-        &d.url(&format!("{flagger}?pending=hold")),
-        &flagger_payload("edge-api", "rev-good", "WaitingPromotion", GATE_TOKEN),
-        2,
+    let held = flagger_hook(
+        &d,
+        &format!("{flagger}?pending=hold"),
+        "rev-good",
+        "WaitingPromotion",
+        GATE_TOKEN,
     )
     .await;
     assert!(
@@ -159,12 +162,7 @@ async fn a_healthy_canary_passes_and_the_traits_key_regression_fails_naming_go_e
     );
     let passed = flagger_until(&d, &flagger, "rev-good", |h| h.text().starts_with("pass:")).await;
     assert!(matches!(passed, Hook::Pass(_)), "{passed:?}");
-    let kept = flagger_call(
-        &d.url(&rollback),
-        &flagger_payload("edge-api", "rev-good", "Progressing", GATE_TOKEN),
-        2,
-    )
-    .await;
+    let kept = flagger_hook(&d, &rollback, "rev-good", "Progressing", GATE_TOKEN).await;
     assert!(
         matches!(&kept, Hook::Fail(t) if t.starts_with("status 412: no rollback: pass:")),
         "{kept:?}"
@@ -219,12 +217,7 @@ async fn a_healthy_canary_passes_and_the_traits_key_regression_fails_naming_go_e
             && failed.text().ends_with("SDKs.\n"),
         "{failed:?}"
     );
-    let back = flagger_call(
-        &d.url(&rollback),
-        &flagger_payload("edge-api", "rev-bad", "Progressing", GATE_TOKEN),
-        2,
-    )
-    .await;
+    let back = flagger_hook(&d, &rollback, "rev-bad", "Progressing", GATE_TOKEN).await;
     assert!(
         matches!(&back, Hook::Pass(t) if t.starts_with("roll back: fail:")),
         "{back:?}"
@@ -298,10 +291,12 @@ async fn no_stored_run_yet_is_503_and_a_wrong_token_is_401_with_no_verdict_logge
         Measurement::Error,
         "Argo counts it as an error, not a pass"
     );
-    let hook = flagger_call(
-        &d.url(&format!("/api/v1/gates/{GATE}/flagger")),
-        &flagger_payload("edge-api", "rev-1", "Progressing", GATE_TOKEN),
-        0,
+    let hook = flagger_hook(
+        &d,
+        &format!("/api/v1/gates/{GATE}/flagger"),
+        "rev-1",
+        "Progressing",
+        GATE_TOKEN,
     )
     .await;
     assert!(
@@ -321,10 +316,12 @@ async fn no_stored_run_yet_is_503_and_a_wrong_token_is_401_with_no_verdict_logge
     assert!(v.get("verdict").is_none(), "{v:#}");
     let (status, _) = get(&gate_url(&d, "10m"), None).await;
     assert_eq!(status, 401);
-    let hook = flagger_call(
-        &d.url(&format!("/api/v1/gates/{GATE}/flagger")),
-        &flagger_payload("edge-api", "rev-1", "Progressing", "not-the-gate-token"),
-        2,
+    let hook = flagger_hook(
+        &d,
+        &format!("/api/v1/gates/{GATE}/flagger"),
+        "rev-1",
+        "Progressing",
+        "not-the-gate-token",
     )
     .await;
     assert!(
