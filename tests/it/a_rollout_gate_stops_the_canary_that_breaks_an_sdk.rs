@@ -352,4 +352,52 @@ async fn no_stored_run_yet_is_503_and_a_wrong_token_is_401_with_no_verdict_logge
     assert_eq!(status, 404, "{v:#}");
     let (status, v) = get(&d.url(&format!("/api/v1/gates/{GATE}")), Some(GATE_TOKEN)).await;
     assert_eq!(status, 400, "since is required: {v:#}");
+    let (status, v) = get(
+        &d.url(&format!("/api/v1/gates/{GATE}?revision=%07")),
+        Some(GATE_TOKEN),
+    )
+    .await;
+    assert_eq!(status, 400, "a revision of control characters: {v:#}");
+    // Flagger's routes answer bad input with a 400 and a line of text, and open no window.
+    let flagger = d.url(&format!("/api/v1/gates/{GATE}/flagger"));
+    for (url, body, says) in [
+        (
+            flagger.clone(),
+            "not json".to_owned(),
+            "not Flagger's webhook JSON",
+        ),
+        (
+            format!("{flagger}?pending=maybe"),
+            flagger_payload("edge-api", "rev-2", "Progressing", GATE_TOKEN).to_string(),
+            "pending must be pass or hold",
+        ),
+        (
+            flagger.clone(),
+            serde_json::json!({"name": "edge-api", "metadata": {"token": GATE_TOKEN}}).to_string(),
+            "revision=",
+        ),
+    ] {
+        let resp = reqwest::Client::new()
+            .post(&url)
+            .bearer_auth(GATE_TOKEN)
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        assert_eq!(status, 400, "{url}: {text}");
+        assert!(
+            text.contains(says) && text.ends_with('\n') && text.lines().count() == 1,
+            "{text}"
+        );
+    }
+    let windows = sqlx::query_scalar::<_, i64>("select count(*) from gate_window")
+        .fetch_one(&mut crate::support::store::read_only(&cfg.db_path()).await)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        windows, 1,
+        "only rev-1's window (from the first hook call) was opened"
+    );
 }
