@@ -70,6 +70,14 @@ impl Story {
         Ok(())
     }
 
+    /// A release reaching every public region at once (the canary keeps what it runs).
+    async fn fault_everywhere(&self, fault: &str) -> anyhow::Result<()> {
+        for (region, _) in REGIONS {
+            self.fault(region, fault).await?;
+        }
+        Ok(())
+    }
+
     async fn admin(
         &self,
         method: reqwest::Method,
@@ -378,7 +386,7 @@ async fn scenario(s: &Story) -> anyhow::Result<()> {
     s.say("all regions healthy; every SDK's request succeeds");
     s.pause(10.0).await;
 
-    s.fault("*", "reject_numeric_identifier").await?;
+    s.fault_everywhere("reject_numeric_identifier").await?;
     let fault_at = Instant::now();
     s.say("14:06 a release tightens identify validation: numeric identifiers are now rejected");
     let inc = s.wait_for("the incident to open", limit, |_| true).await?;
@@ -395,7 +403,7 @@ async fn scenario(s: &Story) -> anyhow::Result<()> {
     s.named(&last_update(&inc).2);
     s.pause(8.0).await;
 
-    s.fault("*", "require_traits_key").await?;
+    s.fault_everywhere("require_traits_key").await?;
     s.say("a hotfix accepts numeric identifiers again, but now requires the traits key");
     s.pause(10.0).await;
     // Every Go identify without traits (current and 3.3.0) fails everywhere before the story
@@ -471,8 +479,6 @@ async fn scenario(s: &Story) -> anyhow::Result<()> {
 /// rollout gate, through the routes Argo Rollouts and Flagger call, before any region gets it.
 async fn canary_chapter(s: &Story, limit: u64) -> anyhow::Result<()> {
     let incidents_before = s.incident_count().await?;
-    // The canary was hit by the whole-API faults above; it runs the good release again.
-    s.fault(CANARY, "none").await?;
     s.pause(4.0).await;
     s.say("release 2 goes to a canary first; it brings back the traits-key requirement");
     let revision = format!("rev-{:08x}", rand::random::<u32>());
