@@ -107,13 +107,18 @@ impl App {
             jobs,
             client,
         } = self;
-        let mut detector = Detector::new(&config);
+        let calendar = Arc::new(crate::maintenance::Calendar::new());
+        let mut detector = Detector::new(&config).with_calendar(calendar.clone());
         {
             let mut conn = store.pool().acquire().await?;
             detector
                 .load(&mut conn)
                 .await
                 .context("loading detection state")?;
+            calendar
+                .reload(&mut conn)
+                .await
+                .context("loading maintenance windows")?;
         }
         let changed = Arc::new(tokio::sync::Notify::new());
         let metrics = Arc::new(Metrics::new());
@@ -170,6 +175,46 @@ impl App {
                 ("sender health", Ok(()))
             });
         }
+        if !config.alerts.channels.is_empty() {
+            let ctx = crate::notify::MailContext::new(&config);
+            let sender = crate::channels::ChannelSender::new(
+                store.clone(),
+                ctx,
+                published.clone(),
+                metrics.clone(),
+            )
+            .context("setting up the alert channels' HTTP client")?;
+            let progress = sender.progress();
+            let c = cancel.clone();
+            tasks.spawn(async move {
+                (
+                    "channel sender",
+                    sender.run(c).await.map_err(anyhow::Error::new),
+                )
+            });
+            let (health, c) = (health.clone(), cancel.clone());
+            tasks.spawn(async move {
+                report_channels(progress, &health, c).await;
+                ("channel sender health", Ok(()))
+            });
+        }
+        {
+            let clock = crate::maintenance::task::Clock {
+                store: store.clone(),
+                ctx: crate::notify::MailContext::from_config(&config),
+                calendar: calendar.clone(),
+                recurring: config.maintenance.clone(),
+                changed: changed.clone(),
+                health: health.clone(),
+            };
+            let c = cancel.clone();
+            tasks.spawn(async move {
+                (
+                    "maintenance clock",
+                    clock.run(c).await.map_err(anyhow::Error::new),
+                )
+            });
+        }
         if let Some(hb) = &config.heartbeat {
             let beat = Heartbeater::new(hb.clone(), health.clone(), metrics.clone())
                 .context("setting up the heartbeat client")?;
@@ -210,9 +255,11 @@ impl App {
                 metrics.clone(),
             );
             let (health, panicked) = (health.clone(), panicked.clone());
+            let calendar = calendar.clone();
             let dispatch = move |due: crate::schedule::scheduler::Due| {
                 let (job, client, abort) = (jobs[due.job].clone(), client.clone(), abort.clone());
                 let (buffer, gate_buffer) = (buffer.clone(), gate_buffer.clone());
+                let calendar = calendar.clone();
                 let (metrics, panicked) = (metrics.clone(), panicked.clone());
                 runs.spawn(async move {
                     let run = AssertUnwindSafe(run_job(&client, &job, due)).catch_unwind();
@@ -222,7 +269,12 @@ impl App {
                                 let gate = gate.clone();
                                 hand_over_gate(&gate_buffer, &metrics, crate::domain::GateRun { gate, run });
                             }
-                            (Ok(rec), None) => hand_over(&buffer, &metrics, rec),
+                            (Ok(mut rec), None) => {
+                                // Gates see raw truth; the page's probes honour maintenance.
+                                rec.in_maintenance = !calendar.is_empty()
+                                    && calendar.covers(&rec.component, &rec.region, rec.started_at);
+                                hand_over(&buffer, &metrics, rec)
+                            }
                             // A bug, not a probe failure: it ends the daemon, loudly.
                             (Err(_), _) => panicked.cancel(),
                         },
@@ -249,6 +301,7 @@ impl App {
                 health: health.clone(),
                 mail: crate::notify::MailContext::from_config(&config),
                 limits: Arc::new(web::subscribe::RateLimits::default()),
+                calendar: calendar.clone(),
             };
             let served = serve_on_own_thread(listener, state, cancel.clone())?;
             tasks.spawn(async move {
@@ -336,6 +389,25 @@ async fn report_sender(
     }
 }
 
+/// Passes the channel sender's progress to `/healthz`.
+async fn report_channels(
+    mut progress: tokio::sync::watch::Receiver<crate::channels::sender::Progress>,
+    health: &Health,
+    cancel: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            changed = progress.changed() => if changed.is_err() { return },
+        }
+        let p = progress.borrow_and_update().clone();
+        let mut extra = serde_json::Map::new();
+        extra.insert("stopped".into(), p.stopped.into());
+        health.set_extra(Stage::Channels, extra);
+        health.progress(Stage::Channels, p.at);
+    }
+}
+
 /// The stages this config runs (the sender only with `[smtp]`).
 fn stages(config: &Config) -> Vec<Stage> {
     let mut s = vec![
@@ -349,6 +421,10 @@ fn stages(config: &Config) -> Vec<Stage> {
     if config.smtp.is_some() {
         s.push(Stage::Sender);
     }
+    if !config.alerts.channels.is_empty() {
+        s.push(Stage::Channels);
+    }
+    s.push(Stage::Maintenance);
     s
 }
 

@@ -4,6 +4,8 @@
 
 /// The daemon's wiring: build, run, shut down.
 pub mod app;
+/// Alert channels: Slack, PagerDuty, Discord, Teams, signed webhooks.
+pub mod channels;
 /// Command-line parsing and dispatch.
 pub mod cli;
 /// The TOML configuration: load, expand, validate.
@@ -18,6 +20,8 @@ pub mod domain;
 pub mod gate;
 /// Incidents: lifecycle, texts, the detector service and people's actions.
 pub mod incident;
+/// Planned maintenance windows and their clock.
+pub mod maintenance;
 /// Prometheus metrics.
 pub mod metrics;
 /// Mail: composing, queueing, delivering.

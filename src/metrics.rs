@@ -52,6 +52,9 @@ pub struct Metrics {
     heartbeats: Family<HeartbeatLabels, Counter>,
     shed: Counter,
     gate_answers: Family<GateLabels, Counter>,
+    channel_deliveries: Family<ChannelOutcomeLabels, Counter>,
+    channel_pending: Family<ChannelLabels, Gauge>,
+    channel_stopped: Family<ChannelLabels, Gauge>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -73,6 +76,17 @@ struct ReasonLabels {
 struct HeartbeatLabels {
     kind: String,
     result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChannelOutcomeLabels {
+    channel: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChannelLabels {
+    channel: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -165,7 +179,28 @@ impl Metrics {
              (pass, fail, pending, no_data, unauthorized)",
             gate_answers.clone(),
         );
+        let channel_deliveries = Family::<ChannelOutcomeLabels, Counter>::default();
+        registry.register(
+            "channel_deliveries",
+            "Alert channel delivery attempts, by channel and outcome (sent, retry, failed, stopped)",
+            channel_deliveries.clone(),
+        );
+        let channel_pending = Family::<ChannelLabels, Gauge>::default();
+        registry.register(
+            "channel_pending",
+            "Alert channel deliveries waiting, by channel",
+            channel_pending.clone(),
+        );
+        let channel_stopped = Family::<ChannelLabels, Gauge>::default();
+        registry.register(
+            "channel_stopped",
+            "1 when an alert channel is stopped (its receiver answered that it is gone)",
+            channel_stopped.clone(),
+        );
         Metrics {
+            channel_deliveries,
+            channel_pending,
+            channel_stopped,
             gate_answers,
             stage_progress,
             runs_dropped,
@@ -282,6 +317,27 @@ impl Metrics {
                 answer: answer.to_owned(),
             })
             .inc();
+    }
+
+    /// Counts a channel delivery attempt and what it ended in.
+    pub fn channel_delivery(&self, channel: &str, outcome: &str) {
+        self.channel_deliveries
+            .get_or_create(&ChannelOutcomeLabels {
+                channel: channel.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Sets a channel's pending deliveries and whether it is stopped.
+    pub fn set_channel(&self, channel: &str, pending: i64, stopped: bool) {
+        let l = ChannelLabels {
+            channel: channel.to_owned(),
+        };
+        self.channel_pending.get_or_create(&l).set(pending);
+        self.channel_stopped
+            .get_or_create(&l)
+            .set(i64::from(stopped));
     }
 
     /// Counts a public request shed under load.

@@ -100,7 +100,7 @@ pub enum IncidentAction {
 }
 
 /// Why a call failed, and the exit code it maps to.
-enum Failure {
+pub(super) enum Failure {
     /// Our input or the token was refused (exit 2).
     Refused(String),
     /// The daemon could not be reached or failed (exit 1).
@@ -180,7 +180,8 @@ async fn execute(args: &IncidentArgs) -> Result<String, Failure> {
     })
 }
 
-async fn call(
+/// One admin API call; the answer's JSON, or why not.
+pub(super) async fn call(
     base: &str,
     token: &str,
     method: Method,
@@ -223,7 +224,8 @@ async fn call(
     }
 }
 
-fn field<'a>(v: &'a Value, key: &str) -> &'a str {
+/// A string field of `v`, or `-`.
+pub(super) fn field<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or("-")
 }
 

@@ -1,10 +1,12 @@
-//! The command line: `serve`, `check`, `shapes`, `config check`, `emulate`, `incident`, `gate`. Parses arguments,
+//! The command line: `serve`, `check`, `shapes`, `config check`, `emulate`, `incident`,
+//! `maintenance`, `gate`. Parses arguments,
 //! calls the library, prints, and maps results to exit codes (0 ok, 1 a check failed, 2 bad
 //! input or config).
 
 mod check;
 mod emulate;
 pub mod incident;
+pub mod maintenance;
 mod serve;
 mod shapes;
 
@@ -72,6 +74,8 @@ pub enum Command {
     },
     /// Read and write incidents through a running daemon's admin API.
     Incident(incident::IncidentArgs),
+    /// Schedule, update and list maintenance windows through a running daemon's admin API.
+    Maintenance(maintenance::MaintenanceArgs),
     /// Ask a running daemon's rollout gates (`[[gate]]`) for their verdict.
     Gate {
         /// wait.
@@ -209,6 +213,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         },
         Command::Emulate { listen, regions } => emulate::emulate(listen, regions).await,
         Command::Incident(args) => incident::run(args).await,
+        Command::Maintenance(args) => maintenance::run(args).await,
         Command::Gate {
             action: GateAction::Wait(args),
         } => crate::rollout::wait::run(args).await,

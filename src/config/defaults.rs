@@ -85,6 +85,11 @@ pub const CONFIRM_DELAY_RANGE: Range = Range {
     min: ZERO,
     max: limit(Duration::from_secs(10), "10s"),
 };
+/// `alerts.channel.timeout`: a receiver slower than 30 s is down (Statuspage's own limit).
+pub const CHANNEL_TIMEOUT_RANGE: Range = Range {
+    min: limit(Duration::from_millis(100), "100ms"),
+    max: limit(Duration::from_secs(30), "30s"),
+};
 /// `detect.publish_after`: a failure an hour long is public whatever the policy says.
 pub const PUBLISH_AFTER_RANGE: Range = Range {
     min: ZERO,

@@ -1,16 +1,20 @@
 //! The configuration: one TOML file, `${VAR}` expanded from the environment, validated before
 //! anything starts. Every error names its key path and line.
 
+pub mod channels;
 pub mod defaults;
 pub mod env;
 pub mod gate;
 pub mod locate;
+pub mod maintenance;
 pub mod raw;
 pub mod self_watch;
 pub mod smtp;
 pub mod validate;
 
+pub use channels::{Channel, ChannelKind};
 pub use gate::{Gate, GateProbe, GateRegion};
+pub use maintenance::Recurring;
 pub use self_watch::Heartbeat;
 pub use smtp::{Smtp, SmtpUrl};
 
@@ -54,6 +58,8 @@ pub struct Config {
     pub heartbeat: Option<Heartbeat>,
     /// `[[gate]]`: rollout gates, in file order.
     pub gates: Vec<Gate>,
+    /// `[[maintenance]]`: recurring maintenance windows, in file order.
+    pub maintenance: Vec<Recurring>,
 }
 
 /// `[server]`
@@ -181,6 +187,8 @@ pub struct Detect {
 pub struct Alerts {
     /// On-call addresses, parsed as every address mimic mails.
     pub on_call: Vec<EmailAddress>,
+    /// `[[alerts.channel]]`, in file order.
+    pub channels: Vec<Channel>,
 }
 
 /// `[storage]`

@@ -46,6 +46,9 @@ pub struct RawConfig {
     /// `[[gate]]`
     #[serde(default)]
     pub gate: Vec<super::gate::RawGate>,
+    /// `[[maintenance]]`
+    #[serde(default)]
+    pub maintenance: Vec<super::maintenance::RawRecurring>,
 }
 
 /// `[server]`: where the daemon listens and keeps its data.
@@ -166,6 +169,9 @@ pub struct RawAlerts {
     /// On-call addresses.
     #[serde(default)]
     pub on_call: Vec<String>,
+    /// `[[alerts.channel]]`
+    #[serde(default)]
+    pub channel: Vec<super::channels::RawChannel>,
 }
 
 /// `[smtp]`

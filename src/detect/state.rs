@@ -51,6 +51,16 @@ impl ProbeState {
         }
     }
 
+    /// Folds in a run made under maintenance: it is the newest run, but counts for nothing,
+    /// and every streak starts again, so `failures_to_open` counts from the window's end.
+    pub fn observe_in_maintenance(&mut self, run: &RunRecord) {
+        self.last_run = Some(RunSummary::of(run));
+        let h = &mut self.health;
+        h.consecutive_failures = 0;
+        h.consecutive_successes = 0;
+        h.consecutive_degraded = 0;
+    }
+
     /// Folds one run in; returns the transition it caused.
     pub fn observe(&mut self, run: &RunRecord, policy: Policy) -> Option<Transition> {
         let summary = RunSummary::of(run);

@@ -35,6 +35,9 @@ pub struct RunRecord {
     /// A sequence's steps as they went (empty for a shape of one request).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<StepResult>,
+    /// Made while its component and region were under maintenance: stored, never counted
+    /// towards an incident (SPEC §12).
+    pub in_maintenance: bool,
 }
 
 /// How one request of a sequence went.

@@ -3,12 +3,15 @@
 //! transaction open; each page's rows are inserted in one short write transaction that first
 //! drops anyone who left meanwhile, and the last page's transaction stamps the event expanded.
 //! The outbox's dedupe keys make a repeated expansion (after a kill -9 mid-event) harmless.
+//! Maintenance updates' events (`maintenance_mail_event`) expand the same way.
 
 use super::messages::{on_call_mails, subscriber_mail, MailContext};
 use super::Error;
 use crate::domain::{Audience, Incident, IncidentUpdate, Timestamp};
 use crate::store::mail_events::{self, MailEvent};
+use crate::store::maintenances::{self, MaintenanceMailEvent};
 use crate::store::outbox::{self, NewMail};
+use crate::store::subscribers::Subscriber;
 use crate::store::{incidents, subscribers, Store};
 use std::collections::HashSet;
 
@@ -26,7 +29,69 @@ pub async fn expand_pending(store: &Store, ctx: &MailContext) -> Result<usize, E
     for e in &events {
         expand(store, ctx, e).await?;
     }
-    Ok(events.len())
+    let maintenance = {
+        let mut conn = store.pool().acquire().await?;
+        maintenances::select_pending_events(&mut conn, EVENTS_PER_CALL).await?
+    };
+    for e in &maintenance {
+        expand_maintenance(store, ctx, e).await?;
+    }
+    Ok(events.len() + maintenance.len())
+}
+
+/// The event an expansion stamps when it is done.
+#[derive(Debug, Clone, Copy)]
+enum Stamp {
+    Incident(i64),
+    Maintenance(i64),
+}
+
+impl Stamp {
+    async fn mark(self, conn: &mut sqlx::SqliteConnection) -> Result<(), Error> {
+        match self {
+            Stamp::Incident(id) => {
+                mail_events::mark_event_expanded(conn, id, Timestamp::now()).await?
+            }
+            Stamp::Maintenance(id) => {
+                maintenances::mark_event_expanded(conn, id, Timestamp::now()).await?
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Expands one maintenance mail event into its outbox rows.
+#[tracing::instrument(skip_all, fields(event = e.id, update = e.update_id, audience = %e.audience))]
+async fn expand_maintenance(
+    store: &Store,
+    ctx: &MailContext,
+    e: &MaintenanceMailEvent,
+) -> Result<(), Error> {
+    let found = {
+        let mut conn = store.pool().acquire().await?;
+        maintenances::get_maintenance(&mut conn, e.maintenance_id).await?
+    };
+    let stamp = Stamp::Maintenance(e.id);
+    let about = found.and_then(|m| {
+        let update = m.updates.iter().find(|u| u.id == e.update_id).cloned()?;
+        Some((m, update))
+    });
+    let Some((m, update)) = about else {
+        tracing::warn!("the update of a maintenance mail event is gone; nothing to send");
+        return stamped_with(store, stamp, &[]).await;
+    };
+    match e.audience {
+        Audience::OnCall => {
+            let mails = super::maintenance::on_call_mails(ctx, &m, &update)?;
+            stamped_with(store, stamp, &mails).await
+        }
+        Audience::Subscribers => {
+            page_subscribers(store, stamp, |s| {
+                super::maintenance::subscriber_mail(ctx, &m, &update, s)
+            })
+            .await
+        }
+    }
 }
 
 /// Expands one event into its outbox rows.
@@ -59,6 +124,19 @@ async fn expand_subscribers(
     inc: &Incident,
     update: &IncidentUpdate,
 ) -> Result<(), Error> {
+    page_subscribers(store, Stamp::Incident(e.id), |s| {
+        subscriber_mail(ctx, inc, update, s)
+    })
+    .await
+}
+
+/// Composes `compose`'s mail for every confirmed subscriber, page by page, and stamps the event
+/// in the last page's transaction.
+async fn page_subscribers(
+    store: &Store,
+    stamp: Stamp,
+    compose: impl Fn(&Subscriber) -> Result<Option<NewMail>, Error>,
+) -> Result<(), Error> {
     let mut after = 0;
     loop {
         let page = {
@@ -68,12 +146,12 @@ async fn expand_subscribers(
         let last = page.len() < PAGE as usize;
         let mut mails = Vec::with_capacity(page.len());
         for s in &page {
-            if let Some(m) = subscriber_mail(ctx, inc, update, s)? {
+            if let Some(m) = compose(s)? {
                 mails.push((s.id, m));
             }
         }
         let (Some(first), Some(end)) = (page.first(), page.last()) else {
-            return expanded_with(store, e, &[]).await;
+            return stamped_with(store, stamp, &[]).await;
         };
         let mut tx = store.begin_write().await?;
         let still: HashSet<i64> =
@@ -88,7 +166,7 @@ async fn expand_subscribers(
             .collect();
         outbox::insert_mails(&mut tx, &mails, Timestamp::now()).await?;
         if last {
-            mail_events::mark_event_expanded(&mut tx, e.id, Timestamp::now()).await?;
+            stamp.mark(&mut tx).await?;
         }
         tx.commit().await?;
         if last {
@@ -101,9 +179,14 @@ async fn expand_subscribers(
 
 /// Inserts `mails` and stamps the event expanded, in one transaction.
 async fn expanded_with(store: &Store, e: &MailEvent, mails: &[NewMail]) -> Result<(), Error> {
+    stamped_with(store, Stamp::Incident(e.id), mails).await
+}
+
+/// Inserts `mails` and stamps `stamp`, in one transaction.
+async fn stamped_with(store: &Store, stamp: Stamp, mails: &[NewMail]) -> Result<(), Error> {
     let mut tx = store.begin_write().await?;
     outbox::insert_mails(&mut tx, mails, Timestamp::now()).await?;
-    mail_events::mark_event_expanded(&mut tx, e.id, Timestamp::now()).await?;
+    stamp.mark(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -32,13 +32,19 @@ pub struct MailContext {
     pub publish_after: std::time::Duration,
     /// `page.show_evidence`: whether subscribers read the probes' evidence too.
     pub show_evidence: bool,
+    /// Whether `[smtp]` is configured: without it no mail is queued (channels still are).
+    pub sends_mail: bool,
+    /// `[[alerts.channel]]`.
+    pub channels: std::sync::Arc<Vec<crate::config::Channel>>,
 }
 
 impl MailContext {
-    /// The context for `config`, or `None` when no `[smtp]` is configured (then nothing is
-    /// queued: mail that can never leave would only pile up).
+    /// The context for `config`, or `None` when neither `[smtp]` nor a channel is configured
+    /// (then nothing is queued: mail that can never leave would only pile up).
     pub fn from_config(config: &Config) -> Option<MailContext> {
-        config.smtp.as_ref()?;
+        if config.smtp.is_none() && config.alerts.channels.is_empty() {
+            return None;
+        }
         Some(MailContext::new(config))
     }
 
@@ -61,10 +67,13 @@ impl MailContext {
                 .collect(),
             publish_after: config.detect.publish_after,
             show_evidence: config.page.show_evidence,
+            sends_mail: config.smtp.is_some(),
+            channels: std::sync::Arc::new(config.alerts.channels.clone()),
         }
     }
 
-    fn message_id(&self, key: &str) -> String {
+    /// A stable Message-ID for `key`.
+    pub fn message_id(&self, key: &str) -> String {
         format!(
             "{}.{}@{}",
             stable_id(key),
@@ -154,27 +163,37 @@ pub async fn queue_latest(
     let Some(update) = inc.updates.iter().max_by_key(|u| u.id) else {
         return Ok(());
     };
+    crate::channels::queue::queue_update(conn, &ctx.channels, &inc, update, now).await?;
+    if !ctx.sends_mail {
+        return Ok(());
+    }
     if !ctx.on_call.is_empty() {
         mail_events::insert_mail_event(conn, update.id, Audience::OnCall, now).await?;
     }
     // An internal incident (SPEC §10, publish policy) is mailed to subscribers when it is
-    // published, by [`queue_for_subscribers`].
+    // published, by [`queue_published`].
     if inc.is_public() {
         mail_events::insert_mail_event(conn, update.id, Audience::Subscribers, now).await?;
     }
     Ok(())
 }
 
-/// Queues every update of incident `id` so far for subscribers, oldest first: the incident was
-/// internal and has just been published, so they hear its whole timeline.
-pub async fn queue_for_subscribers(
+/// Incident `id` was internal and has just been published: queues every update so far for
+/// subscribers, oldest first, so they hear its whole timeline, and its newest update (which
+/// carries that timeline) for the public channels.
+pub async fn queue_published(
     conn: &mut SqliteConnection,
+    ctx: &MailContext,
     id: crate::domain::IncidentId,
     now: Timestamp,
 ) -> Result<(), crate::store::Error> {
     let Some(inc) = incidents::get_incident(conn, id).await? else {
         return Ok(());
     };
+    crate::channels::queue::queue_published(conn, &ctx.channels, &inc, now).await?;
+    if !ctx.sends_mail {
+        return Ok(());
+    }
     for update in &inc.updates {
         mail_events::insert_mail_event(conn, update.id, Audience::Subscribers, now).await?;
     }

@@ -4,6 +4,7 @@
 //! delivers the outbox. Sign-up, confirmation and unsubscription live in [`subscription`].
 
 pub mod fanout;
+pub mod maintenance;
 pub mod messages;
 pub mod sender;
 pub mod subscription;

@@ -246,7 +246,15 @@ impl Sender {
     ) -> Result<Round, Error> {
         let mut conn = self.store.pool().acquire().await?;
         let (pending, failed, oldest_mail) = outbox::select_unsent_summary(&mut conn).await?;
-        let (pending_events, oldest_event) = mail_events::select_pending_summary(&mut conn).await?;
+        let (incident_events, oldest_incident_event) =
+            mail_events::select_pending_summary(&mut conn).await?;
+        let (maintenance_events, oldest_maintenance_event) =
+            crate::store::maintenances::select_pending_summary(&mut conn).await?;
+        let pending_events = incident_events + maintenance_events;
+        let oldest_event = oldest_incident_event
+            .into_iter()
+            .chain(oldest_maintenance_event)
+            .min();
         self.metrics.set_outbox(pending, failed);
         Ok(Round {
             expanded,

@@ -153,6 +153,7 @@ mod tests {
             excerpt: String::new(),
             attempts: 1,
             steps: Vec::new(),
+            in_maintenance: false,
         }
     }
 

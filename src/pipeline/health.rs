@@ -27,6 +27,10 @@ pub enum Stage {
     Publisher,
     /// Delivers the outbox.
     Sender,
+    /// Delivers the alert channels' queues.
+    Channels,
+    /// Starts and completes maintenance windows on time.
+    Maintenance,
 }
 
 impl Stage {
@@ -40,6 +44,8 @@ impl Stage {
             Stage::Retention => "retention",
             Stage::Publisher => "publisher",
             Stage::Sender => "sender",
+            Stage::Channels => "channels",
+            Stage::Maintenance => "maintenance",
         }
     }
 }
@@ -133,7 +139,11 @@ impl Health {
                 let stall_after = match s {
                     Stage::Scheduler => SCHEDULER_STALL,
                     Stage::Writer => writer_stall,
-                    Stage::Detector | Stage::Publisher | Stage::Sender => LOOP_STALL,
+                    Stage::Detector
+                    | Stage::Publisher
+                    | Stage::Sender
+                    | Stage::Channels
+                    | Stage::Maintenance => LOOP_STALL,
                     // Flushed every minute; pruned every hour.
                     Stage::Rollups => Duration::from_secs(180),
                     Stage::Retention => Duration::from_secs(3 * 3600),

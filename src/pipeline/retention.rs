@@ -75,7 +75,8 @@ impl Retention {
         loop {
             let mut tx = begin_immediate(conn).await?;
             let n = outbox::prune_sent(&mut tx, cutoff, chunk).await?
-                + mail_events::prune_expanded(&mut tx, cutoff, chunk).await?;
+                + mail_events::prune_expanded(&mut tx, cutoff, chunk).await?
+                + crate::store::channels::prune_sent(&mut tx, cutoff, chunk).await?;
             tx.commit().await?;
             pruned += n;
             if n < runs::PRUNE_CHUNK {

@@ -143,15 +143,16 @@ pub struct StatusTime {
     pub partial_ms: i64,
     /// Major outage.
     pub major_ms: i64,
+    /// Under maintenance: neither uptime nor downtime.
+    pub maintenance_ms: i64,
 }
 
 impl StatusTime {
     /// Adds `ms` to `status`.
     pub fn add(&mut self, status: ComponentStatus, ms: i64) {
         match status {
-            ComponentStatus::Operational | ComponentStatus::UnderMaintenance => {
-                self.operational_ms += ms
-            }
+            ComponentStatus::Operational => self.operational_ms += ms,
+            ComponentStatus::UnderMaintenance => self.maintenance_ms += ms,
             ComponentStatus::DegradedPerformance => self.degraded_ms += ms,
             ComponentStatus::PartialOutage => self.partial_ms += ms,
             ComponentStatus::MajorOutage => self.major_ms += ms,
@@ -164,9 +165,10 @@ impl StatusTime {
         self.degraded_ms += o.degraded_ms;
         self.partial_ms += o.partial_ms;
         self.major_ms += o.major_ms;
+        self.maintenance_ms += o.maintenance_ms;
     }
 
-    /// Time observed at all.
+    /// Time observed outside maintenance: the uptime percentage's denominator.
     pub fn observed_ms(&self) -> i64 {
         self.operational_ms + self.degraded_ms + self.partial_ms + self.major_ms
     }
@@ -238,6 +240,7 @@ mod tests {
             excerpt: String::new(),
             attempts: 1,
             steps: Vec::new(),
+            in_maintenance: false,
         }
     }
 

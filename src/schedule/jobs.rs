@@ -168,6 +168,7 @@ pub async fn run_job(client: &reqwest::Client, job: &Job, due: Due) -> RunRecord
         excerpt: exec.excerpt,
         attempts: confirmed.attempts,
         steps: exec.steps,
+        in_maintenance: false,
     }
 }
 

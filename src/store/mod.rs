@@ -6,9 +6,11 @@
 //! outbox) share a small write pool ([`Store::begin_write`]); reads (the page snapshot, admin
 //! reads, health) use their own pool ([`Store::pool`]). WAL lets reads run beside a write.
 
+pub mod channels;
 pub mod gates;
 pub mod incidents;
 pub mod mail_events;
+pub mod maintenances;
 pub mod outbox;
 pub mod probe_states;
 pub mod rollups;

@@ -22,7 +22,7 @@ pub async fn add_probe_rollups(
 /// Values bound per `probe_rollup` row.
 const PROBE_ROLLUP_BINDS: usize = 20;
 /// Values bound per `scope_rollup` row.
-const SCOPE_ROLLUP_BINDS: usize = 8;
+const SCOPE_ROLLUP_BINDS: usize = 9;
 
 /// One statement's worth of [`add_probe_rollups`].
 async fn add_probe_rollup_rows(
@@ -78,7 +78,7 @@ async fn add_scope_rollup_rows(
 ) -> Result<(), Error> {
     let mut q = QueryBuilder::<Sqlite>::new(
         "insert into scope_rollup (component_id, region_id, bucket, bucket_start, operational_ms, \
-         degraded_ms, partial_ms, major_ms) ",
+         degraded_ms, partial_ms, major_ms, maintenance_ms) ",
     );
     q.push_values(rows, |mut row, ((c, r, b, start), t)| {
         row.push_bind(c.as_str())
@@ -88,13 +88,15 @@ async fn add_scope_rollup_rows(
             .push_bind(t.operational_ms)
             .push_bind(t.degraded_ms)
             .push_bind(t.partial_ms)
-            .push_bind(t.major_ms);
+            .push_bind(t.major_ms)
+            .push_bind(t.maintenance_ms);
     });
     q.push(
         " on conflict (component_id, region_id, bucket, bucket_start) do update set \
          operational_ms = operational_ms + excluded.operational_ms, \
          degraded_ms = degraded_ms + excluded.degraded_ms, \
-         partial_ms = partial_ms + excluded.partial_ms, major_ms = major_ms + excluded.major_ms",
+         partial_ms = partial_ms + excluded.partial_ms, major_ms = major_ms + excluded.major_ms, \
+         maintenance_ms = maintenance_ms + excluded.maintenance_ms",
     );
     q.build().execute(&mut *conn).await?;
     Ok(())
@@ -108,7 +110,7 @@ pub async fn scope_days(
     let since = since.as_millis();
     let rows = sqlx::query!(
         r#"select component_id as "component_id: ComponentId", region_id as "region_id: RegionId",
-                  bucket_start, operational_ms, degraded_ms, partial_ms, major_ms
+                  bucket_start, operational_ms, degraded_ms, partial_ms, major_ms, maintenance_ms
            from scope_rollup where bucket = 'day' and bucket_start >= ?
            order by component_id, region_id, bucket_start"#,
         since
@@ -127,6 +129,7 @@ pub async fn scope_days(
                     degraded_ms: r.degraded_ms,
                     partial_ms: r.partial_ms,
                     major_ms: r.major_ms,
+                    maintenance_ms: r.maintenance_ms,
                 },
             )
         })

@@ -17,7 +17,7 @@ pub async fn insert_runs(conn: &mut SqliteConnection, runs: &[RunRecord]) -> Res
 }
 
 /// Values bound per `run` row.
-const RUN_BINDS: usize = 15;
+const RUN_BINDS: usize = 16;
 
 /// One statement's worth of [`insert_runs`].
 async fn insert_run_rows(conn: &mut SqliteConnection, runs: &[RunRecord]) -> Result<(), Error> {
@@ -25,7 +25,7 @@ async fn insert_run_rows(conn: &mut SqliteConnection, runs: &[RunRecord]) -> Res
     let mut q = QueryBuilder::<Sqlite>::new(
         "insert into run (probe_id, component_id, region_id, shape_id, due_at, started_at, \
          lateness_us, latency_us, status_code, outcome, message, excerpt, attempts, created_at, \
-         steps) ",
+         steps, in_maintenance) ",
     );
     q.push_values(runs, |mut row, r| {
         row.push_bind(r.probe.as_str())
@@ -42,7 +42,8 @@ async fn insert_run_rows(conn: &mut SqliteConnection, runs: &[RunRecord]) -> Res
             .push_bind(r.excerpt.as_str())
             .push_bind(i64::from(r.attempts))
             .push_bind(now)
-            .push_bind(steps_json(&r.steps));
+            .push_bind(steps_json(&r.steps))
+            .push_bind(r.in_maintenance);
     });
     q.build().execute(&mut *conn).await?;
     Ok(())
@@ -82,6 +83,7 @@ struct RunRow {
     excerpt: String,
     attempts: i64,
     steps: Option<String>,
+    in_maintenance: bool,
 }
 
 impl From<RunRow> for RunRecord {
@@ -107,6 +109,7 @@ impl From<RunRow> for RunRecord {
                 .steps
                 .and_then(|s| serde_json::from_str(&s).ok())
                 .unwrap_or_default(),
+            in_maintenance: r.in_maintenance,
         }
     }
 }
@@ -123,7 +126,8 @@ pub async fn recent_runs_of(
         r#"select probe_id as "probe_id: ProbeId", component_id as "component_id: ComponentId",
                   region_id as "region_id: RegionId", shape_id as "shape_id: ShapeId",
                   due_at, started_at, lateness_us, latency_us, status_code,
-                  outcome as "outcome: RunOutcome", message, excerpt, attempts, steps
+                  outcome as "outcome: RunOutcome", message, excerpt, attempts, steps,
+                  in_maintenance as "in_maintenance: bool"
            from run where probe_id = ?1 and (?2 is null or region_id = ?2)
            order by started_at desc, run_id desc limit ?3"#,
         probe,
@@ -145,7 +149,8 @@ pub async fn runs_after(
         r#"select probe_id as "probe_id: ProbeId", component_id as "component_id: ComponentId",
                   region_id as "region_id: RegionId", shape_id as "shape_id: ShapeId",
                   due_at, started_at, lateness_us, latency_us, status_code,
-                  outcome as "outcome: RunOutcome", message, excerpt, attempts, steps
+                  outcome as "outcome: RunOutcome", message, excerpt, attempts, steps,
+                  in_maintenance as "in_maintenance: bool"
            from run where run_id > ? order by run_id"#,
         after_run_id
     )

@@ -38,6 +38,7 @@ fn run(i: usize) -> RunRecord {
         excerpt: String::new(),
         attempts: 1,
         steps: Vec::new(),
+        in_maintenance: false,
     }
 }
 

@@ -37,6 +37,7 @@ fn gate_run(i: i64) -> GateRun {
             excerpt: String::new(),
             attempts: 1,
             steps: Vec::new(),
+            in_maintenance: false,
         },
     }
 }

@@ -1,15 +1,20 @@
-//! `/history.atom` and `/history.rss` (statuspage-api.md §6): one entry per incident, every
-//! update newest first as `<strong>Status</strong> - body`, text escaped.
+//! `/history.atom` and `/history.rss` (statuspage-api.md §6): one entry per incident and per
+//! maintenance, every update newest first as `<strong>Status</strong> - body`, text escaped;
+//! maintenances start with `THIS IS A SCHEDULED EVENT <start> - <end>` as Statuspage's do.
 
 use super::snapshot::Snapshot;
-use crate::domain::{Incident, Timestamp};
+use crate::domain::{Incident, Maintenance, Timestamp};
 use askama::Template;
 
 /// One feed entry.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// Incident number.
-    pub id: i64,
+    /// `Incident/12` or `Maintenance/3`, for the Atom id.
+    pub tag: String,
+    /// A maintenance's planned end (RFC 2822), RSS's `<maintenanceEndDate>`.
+    pub maintenance_end: Option<String>,
+    /// For ordering: when it was published.
+    pub at: Timestamp,
     /// Incident title.
     pub title: String,
     /// Link to its page.
@@ -76,12 +81,15 @@ pub fn escape_html(s: &str) -> String {
 }
 
 fn entries(s: &Snapshot) -> Vec<Entry> {
-    s.recent
+    let mut out: Vec<Entry> = s
+        .recent
         .iter()
         .map(|inc| {
             let updated = inc.updates.last().map_or(inc.created_at, |u| u.created_at);
             Entry {
-                id: inc.id.0,
+                tag: format!("Incident/{}", inc.id),
+                maintenance_end: None,
+                at: inc.created_at,
                 title: inc.title.clone(),
                 link: format!("{}/incidents/{}", s.public_url, inc.id),
                 published: inc.created_at.to_rfc3339(),
@@ -90,7 +98,41 @@ fn entries(s: &Snapshot) -> Vec<Entry> {
                 html: update_html(inc),
             }
         })
-        .collect()
+        .collect();
+    out.extend(s.maintenances.iter().map(|m| maintenance_entry(s, m)));
+    out.sort_by_key(|e| std::cmp::Reverse(e.at));
+    out
+}
+
+fn maintenance_entry(s: &Snapshot, m: &Maintenance) -> Entry {
+    let t = |t: Timestamp| t.to_chrono().format("%b %-d, %H:%M UTC").to_string();
+    let mut html = format!(
+        "<p><small>THIS IS A SCHEDULED EVENT {} - {}</small></p>",
+        t(m.scheduled_for),
+        t(m.scheduled_until)
+    );
+    for u in m.updates.iter().rev() {
+        let c = u.created_at.to_chrono();
+        html.push_str(&format!(
+            "<p><small>{} <var data-var='date'>{}</var>, <var data-var='time'>{}</var> UTC</small><br><strong>{}</strong> - {}</p>",
+            c.format("%b"),
+            c.format("%-d"),
+            c.format("%H:%M"),
+            u.status.title(),
+            escape_html(&u.body).replace('\n', "<br />"),
+        ));
+    }
+    Entry {
+        tag: format!("Maintenance/{}", m.id),
+        maintenance_end: Some(m.scheduled_until.to_chrono().to_rfc2822()),
+        at: m.scheduled_for,
+        title: m.title.clone(),
+        link: format!("{}/maintenances/{}", s.public_url, m.id),
+        published: m.scheduled_for.to_rfc3339(),
+        published_rfc2822: m.scheduled_for.to_chrono().to_rfc2822(),
+        updated: m.updated_at.to_rfc3339(),
+        html,
+    }
 }
 
 fn host(public_url: &str) -> String {
@@ -104,6 +146,7 @@ fn newest(s: &Snapshot) -> Timestamp {
     s.recent
         .iter()
         .filter_map(|i| i.updates.last().map(|u| u.created_at))
+        .chain(s.maintenances.iter().map(|m| m.updated_at))
         .max()
         .unwrap_or(s.started_at)
 }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod feeds;
 pub mod health;
 pub mod load;
+pub mod maintenance_view;
 pub mod pages;
 pub mod publish;
 pub mod snapshot;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub mail: Option<crate::notify::MailContext>,
     /// Sign-up rate limits.
     pub limits: Arc<subscribe::RateLimits>,
+    /// What is under maintenance now (reloaded after a person's maintenance action).
+    pub calendar: Arc<crate::maintenance::Calendar>,
 }
 
 /// How long browsers and proxies may reuse a public page or body.
@@ -55,6 +58,7 @@ pub fn router(state: AppState) -> Router {
     let public = Router::new()
         .route("/", get(pages::index))
         .route("/incidents/{id}", get(pages::incident))
+        .route("/maintenances/{id}", get(pages::maintenance))
         .route("/history", get(pages::history))
         .route("/history.atom", get(atom))
         .route("/history.rss", get(rss))
@@ -66,11 +70,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2/scheduled-maintenances.json", get(api_maintenances))
         .route(
             "/api/v2/scheduled-maintenances/upcoming.json",
-            get(api_maintenances),
+            get(api_upcoming),
         )
         .route(
             "/api/v2/scheduled-maintenances/active.json",
-            get(api_maintenances),
+            get(api_active),
         )
         .route("/subscribe", axum::routing::post(subscribe::subscribe))
         .route("/subscribe/confirm", get(subscribe::confirm))
@@ -148,6 +152,8 @@ api_route!(api_components, components);
 api_route!(api_incidents, incidents);
 api_route!(api_unresolved, unresolved);
 api_route!(api_maintenances, maintenances);
+api_route!(api_upcoming, upcoming);
+api_route!(api_active, active);
 
 async fn atom(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let p = state.published.borrow().clone();

@@ -3,11 +3,12 @@
 //! is rendered and then sanitised.
 
 use super::error::WebError;
+use super::maintenance_view::{maintenance_view, MaintenanceView};
 use super::snapshot::Snapshot;
 use super::views::{component_rows, incident_view, utc, ComponentRow, IncidentView};
 use super::AppState;
-use crate::domain::{Impact, Incident, IncidentId, Timestamp};
-use crate::store::incidents;
+use crate::domain::{Impact, Incident, IncidentId, MaintenanceStatus, Timestamp};
+use crate::store::{incidents, maintenances};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -27,9 +28,21 @@ struct StatusPage<'a> {
     /// "HH:MM" when the newest stored run is stale.
     delayed_since: Option<String>,
     open: Vec<IncidentView>,
+    /// Maintenance in progress or verifying.
+    active: Vec<MaintenanceView>,
+    /// Maintenance scheduled.
+    upcoming: Vec<MaintenanceView>,
     components: Vec<ComponentRow>,
     recent: Vec<IncidentView>,
     subscriptions: bool,
+}
+
+#[derive(Template)]
+#[template(path = "maintenance.html")]
+struct MaintenancePage<'a> {
+    page_title: &'a str,
+    generated: String,
+    m: MaintenanceView,
 }
 
 #[derive(Template)]
@@ -51,8 +64,11 @@ struct HistoryPage<'a> {
     older: Option<i64>,
 }
 
-fn banner(indicator: Impact) -> &'static str {
+fn banner(indicator: Impact, maintenance: bool) -> &'static str {
     match indicator {
+        Impact::None if maintenance => {
+            "⚙ Maintenance in progress: some components are under planned work"
+        }
         Impact::None => "✓ All systems operational",
         Impact::Minor => "! Some systems are degraded",
         Impact::Major => "! Partial outage: some requests are failing",
@@ -67,12 +83,24 @@ pub fn render_index(s: &Snapshot, subscriptions: bool) -> Result<String, askama:
     StatusPage {
         page_title: &s.title,
         generated: utc(now),
-        indicator: s.overall.indicator.as_str(),
-        banner: banner(s.overall.indicator),
+        indicator: s.overall.indicator_str(),
+        banner: banner(s.overall.indicator, s.overall.maintenance),
         delayed_since: s
             .data_delayed_since
             .map(|t| t.to_chrono().format("%H:%M").to_string()),
         open: s.open.iter().map(|i| incident_view(s, i, now)).collect(),
+        active: s
+            .maintenances
+            .iter()
+            .filter(|m| m.status.is_active())
+            .map(|m| maintenance_view(s, m, now))
+            .collect(),
+        upcoming: s
+            .maintenances
+            .iter()
+            .filter(|m| m.status == MaintenanceStatus::Scheduled)
+            .map(|m| maintenance_view(s, m, now))
+            .collect(),
         components: component_rows(&s.components),
         recent: s
             .recent
@@ -131,6 +159,32 @@ pub async fn incident(
         postmortem: inc.postmortem.as_ref().map(|pm| markdown(&pm.body)),
     };
     let html = page.render().map_err(|e| WebError::Internal(e.into()))?;
+    Ok(Html(html).into_response())
+}
+
+/// `GET /maintenances/{id}`
+pub async fn maintenance(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Response, WebError> {
+    let id = raw
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| WebError::NotFound(format!("there is no maintenance {raw:?}")))?;
+    let p = state.published.borrow().clone();
+    let s = &p.snapshot;
+    let mut conn = state.store.pool().acquire().await?;
+    let m = maintenances::get_maintenance(&mut conn, id)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("there is no maintenance {id}")))?;
+    let html = MaintenancePage {
+        page_title: &s.title,
+        generated: utc(s.built_at),
+        m: maintenance_view(s, &m, Timestamp::now()),
+    }
+    .render()
+    .map_err(|e| WebError::Internal(e.into()))?;
     Ok(Html(html).into_response())
 }
 

@@ -4,15 +4,19 @@
 
 use crate::config::Config;
 use crate::detect::{scope_status, ProbeHealth};
-use crate::domain::{ComponentId, ComponentStatus, Impact, Incident, RegionId, Timestamp};
+use crate::domain::{
+    ComponentId, ComponentStatus, Impact, Incident, Maintenance, RegionId, Timestamp,
+};
 use crate::rollup::{Bucket, StatusTime};
-use crate::store::{incidents, probe_states, rollups, runs, Store};
+use crate::store::{incidents, maintenances, probe_states, rollups, runs, Store};
 use std::collections::HashMap;
 
 /// Days of uptime history shown.
 pub const UPTIME_DAYS: usize = 90;
 /// Incidents kept in the snapshot (the Statuspage API's `incidents.json` cap).
 pub const RECENT_INCIDENTS: i64 = 50;
+/// Completed maintenances the snapshot keeps (besides every open one).
+pub const RECENT_MAINTENANCES: i64 = 50;
 
 /// One day of one component in one region.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,12 +66,24 @@ pub struct ComponentView {
 pub struct Overall {
     /// `none`, `minor`, `major` or `critical`.
     pub indicator: Impact,
+    /// Some scope is under maintenance (shown when nothing is worse).
+    pub maintenance: bool,
 }
 
 impl Overall {
+    /// Statuspage's indicator: an outage outranks `maintenance`, which outranks `none`.
+    pub fn indicator_str(self) -> &'static str {
+        if self.indicator == Impact::None && self.maintenance {
+            "maintenance"
+        } else {
+            self.indicator.as_str()
+        }
+    }
+
     /// Statuspage's description for the indicator.
     pub fn description(self) -> &'static str {
         match self.indicator {
+            Impact::None if self.maintenance => "Service Under Maintenance",
             Impact::None => "All Systems Operational",
             Impact::Minor => "Partially Degraded Service",
             Impact::Major => "Partial System Outage",
@@ -97,6 +113,8 @@ pub struct Snapshot {
     pub open: Vec<Incident>,
     /// The newest incidents of any status, newest first.
     pub recent: Vec<Incident>,
+    /// Maintenances not completed (soonest first), then the most recent completed ones.
+    pub maintenances: Vec<Maintenance>,
     /// When the newest stored run started, if that is over [`DATA_DELAYED_AFTER`] ago while
     /// probes are configured: the page then says its data is delayed.
     pub data_delayed_since: Option<Timestamp>,
@@ -162,6 +180,12 @@ impl Snapshot {
             .filter(|i| i.status.is_open())
             .cloned()
             .collect();
+        let maintenances = maintenances::list_maintenances(&mut conn, RECENT_MAINTENANCES).await?;
+        let under_maintenance = |c: &ComponentId, r: &RegionId| {
+            maintenances
+                .iter()
+                .any(|m| m.status.is_active() && m.covers(c, r))
+        };
         let mut components = Vec::new();
         for c in &config.components {
             // Under a publish policy the public sees a component's trouble with its incident,
@@ -184,7 +208,10 @@ impl Snapshot {
                     continue;
                 }
                 let history = days.get(&(c.id.clone(), r.id.clone()));
-                let status = if hidden {
+                // A window in progress shows whatever its probes say (SPEC §12).
+                let status = if under_maintenance(&c.id, &r.id) {
+                    ComponentStatus::UnderMaintenance
+                } else if hidden {
                     ComponentStatus::Operational
                 } else {
                     scope_status(healths)
@@ -197,12 +224,20 @@ impl Snapshot {
                     first_day,
                 ));
             }
-            let status = regions
-                .iter()
-                .map(|r| r.status)
-                .filter(|s| *s != ComponentStatus::UnderMaintenance)
-                .max()
-                .unwrap_or(ComponentStatus::Operational);
+            let all_maintenance = !regions.is_empty()
+                && regions
+                    .iter()
+                    .all(|r| r.status == ComponentStatus::UnderMaintenance);
+            let status = if all_maintenance {
+                ComponentStatus::UnderMaintenance
+            } else {
+                regions
+                    .iter()
+                    .map(|r| r.status)
+                    .filter(|s| *s != ComponentStatus::UnderMaintenance)
+                    .max()
+                    .unwrap_or(ComponentStatus::Operational)
+            };
             components.push(ComponentView {
                 id: c.id.clone(),
                 name: c.name.clone(),
@@ -222,6 +257,7 @@ impl Snapshot {
             overall,
             open,
             recent,
+            maintenances,
             data_delayed_since: delayed_since(
                 config,
                 runs::newest_run_at(&mut conn).await?,
@@ -333,5 +369,6 @@ fn overall(components: &[ComponentView], open: &[Incident]) -> Overall {
     };
     Overall {
         indicator: by_status.max(worst_incident),
+        maintenance: statuses.contains(&ComponentStatus::UnderMaintenance),
     }
 }

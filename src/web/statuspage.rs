@@ -3,12 +3,19 @@
 //! are its regions. Bodies are rendered once per snapshot.
 
 use super::snapshot::{ComponentView, RegionView, Snapshot};
-use crate::domain::{stable_id, ComponentId, Incident, RegionId, Timestamp};
+use crate::domain::{
+    stable_id, ComponentId, Incident, Maintenance, MaintenanceStatus, RegionId, Timestamp,
+};
 use serde_json::{json, Value};
 
 /// The page id.
 pub fn page_id(s: &Snapshot) -> String {
-    stable_id(&format!("page:{}", s.title))
+    page_id_of(&s.title)
+}
+
+/// The page id of a page titled `title`.
+pub fn page_id_of(title: &str) -> String {
+    stable_id(&format!("page:{title}"))
 }
 
 /// A component group's id.
@@ -48,7 +55,7 @@ pub fn page(s: &Snapshot) -> Value {
 /// The `status` object.
 pub fn status(s: &Snapshot) -> Value {
     json!({
-        "indicator": s.overall.indicator.as_str(),
+        "indicator": s.overall.indicator_str(),
         "description": s.overall.description(),
     })
 }
@@ -102,17 +109,17 @@ pub fn components(s: &Snapshot) -> Vec<Value> {
     out
 }
 
-/// The affected component objects of an incident: each affected group and, of it, the affected
-/// regions (all its regions when none are named).
-fn affected(s: &Snapshot, inc: &Incident) -> Vec<Value> {
+/// The affected component objects of an incident or maintenance: each affected group and, of
+/// it, the affected regions (all its regions when none are named).
+fn affected(s: &Snapshot, components: &[ComponentId], regions: &[RegionId]) -> Vec<Value> {
     let mut out = Vec::new();
     for (i, c) in s.components.iter().enumerate() {
-        if !inc.components.contains(&c.id) {
+        if !components.contains(&c.id) {
             continue;
         }
         out.push(group(s, c, i + 1));
         for (j, r) in c.regions.iter().enumerate() {
-            if inc.regions.is_empty() || inc.regions.contains(&r.id) {
+            if regions.is_empty() || regions.contains(&r.id) {
                 out.push(child(s, c, r, j + 1));
             }
         }
@@ -165,10 +172,65 @@ pub fn incident(s: &Snapshot, inc: &Incident) -> Value {
         "shortlink": format!("{}/incidents/{}", s.public_url, inc.id),
         "page_id": page_id(s),
         "reminder_intervals": null,
-        "components": affected(s, inc),
+        "components": affected(s, &inc.components, &inc.regions),
         "incident_updates": updates,
         "postmortem_body": inc.postmortem.as_ref().map(|p| p.body.clone()),
         "postmortem_body_last_updated_at": opt_time(inc.postmortem.as_ref().map(|p| p.updated_at)),
+    })
+}
+
+/// A maintenance's id: `m` and its number, zero-padded to 12 characters (apart from incidents').
+pub fn maintenance_id(n: i64) -> String {
+    format!("m{n:011}")
+}
+
+/// A scheduled maintenance object (an incident with maintenance statuses), updates newest first.
+pub fn maintenance(s: &Snapshot, m: &Maintenance) -> Value {
+    let id = maintenance_id(m.id);
+    let updates: Vec<Value> = m
+        .updates
+        .iter()
+        .rev()
+        .map(|u| {
+            json!({
+                "id": maintenance_id(u.id),
+                "status": u.status.as_str(),
+                "body": u.body,
+                "incident_id": id,
+                "created_at": time(u.created_at),
+                "updated_at": time(u.created_at),
+                "display_at": time(u.created_at),
+                "affected_components": null,
+                "deliver_notifications": true,
+                "custom_tweet": null,
+                "tweet_id": null,
+            })
+        })
+        .collect();
+    json!({
+        "id": id,
+        "name": m.title,
+        "status": m.status.as_str(),
+        "impact": "maintenance",
+        "impact_override": null,
+        "created_at": time(m.created_at),
+        "updated_at": time(m.updated_at),
+        "started_at": time(m.started_at.unwrap_or(m.scheduled_for)),
+        "monitoring_at": null,
+        "resolved_at": opt_time(m.completed_at),
+        "shortlink": format!("{}/maintenances/{}", s.public_url, m.id),
+        "page_id": page_id(s),
+        "reminder_intervals": null,
+        "scheduled_for": time(m.scheduled_for),
+        "scheduled_until": time(m.scheduled_until),
+        "scheduled_remind_prior": false,
+        "scheduled_reminded_at": null,
+        "scheduled_auto_in_progress": m.auto_start,
+        "scheduled_auto_completed": m.auto_complete,
+        "components": affected(s, &m.components, &m.regions),
+        "incident_updates": updates,
+        "postmortem_body": null,
+        "postmortem_body_last_updated_at": null,
     })
 }
 
@@ -185,8 +247,12 @@ pub struct Bodies {
     pub incidents: bytes::Bytes,
     /// `incidents/unresolved.json`
     pub unresolved: bytes::Bytes,
-    /// Every `scheduled-maintenances*.json` (mimic has no maintenances yet: always empty).
+    /// `scheduled-maintenances.json`: the 50 most recent, any status.
     pub maintenances: bytes::Bytes,
+    /// `scheduled-maintenances/upcoming.json`: scheduled.
+    pub upcoming: bytes::Bytes,
+    /// `scheduled-maintenances/active.json`: in progress or verifying.
+    pub active: bytes::Bytes,
 }
 
 impl Bodies {
@@ -201,19 +267,38 @@ impl Bodies {
             .collect();
         let all: Vec<Value> = s.recent.iter().map(|i| incident(s, i)).collect();
         let body = |v: Value| bytes::Bytes::from(v.to_string());
+        let pick = |keep: &dyn Fn(MaintenanceStatus) -> bool| -> Vec<Value> {
+            s.maintenances
+                .iter()
+                .filter(|m| keep(m.status))
+                .map(|m| maintenance(s, m))
+                .collect()
+        };
+        let upcoming = pick(&|st| st == MaintenanceStatus::Scheduled);
+        let active = pick(&|st| st.is_active());
+        let open = pick(&|st| st != MaintenanceStatus::Completed);
+        let mut recent: Vec<&Maintenance> = s.maintenances.iter().collect();
+        recent.sort_by_key(|m| std::cmp::Reverse(m.scheduled_for));
+        let recent: Vec<Value> = recent
+            .into_iter()
+            .take(50)
+            .map(|m| maintenance(s, m))
+            .collect();
         Bodies {
             summary: body(json!({
                 "page": page,
                 "status": status(s),
                 "components": components(s),
                 "incidents": unresolved,
-                "scheduled_maintenances": [],
+                "scheduled_maintenances": open,
             })),
             status: body(json!({ "page": page, "status": status(s) })),
             components: body(json!({ "page": page, "components": components(s) })),
             incidents: body(json!({ "page": page, "incidents": all })),
             unresolved: body(json!({ "page": page, "incidents": unresolved })),
-            maintenances: body(json!({ "page": page, "scheduled_maintenances": [] })),
+            maintenances: body(json!({ "page": page, "scheduled_maintenances": recent })),
+            upcoming: body(json!({ "page": page, "scheduled_maintenances": upcoming })),
+            active: body(json!({ "page": page, "scheduled_maintenances": active })),
         }
     }
 }

@@ -74,7 +74,7 @@ pub async fn subscribe(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Bytes,
 ) -> Response {
-    let Some(mail) = state.mail.clone() else {
+    let Some(mail) = state.mail.clone().filter(|m| m.sends_mail) else {
         return page(&state, StatusCode::NOT_FOUND, "Subscriptions are off",
             "Email subscriptions are not configured on this page. Follow the Atom or RSS feed instead.");
     };

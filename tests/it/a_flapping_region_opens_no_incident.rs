@@ -25,6 +25,7 @@ fn run(i: i64, outcome: RunOutcome) -> RunRecord {
         excerpt: String::new(),
         attempts: 1,
         steps: Vec::new(),
+        in_maintenance: false,
     }
 }
 

@@ -32,6 +32,7 @@ fn run(probe: &str, region: &str, at_ms: i64, outcome: RunOutcome) -> RunRecord 
         excerpt: String::new(),
         attempts: 1,
         steps: Vec::new(),
+        in_maintenance: false,
     }
 }
 

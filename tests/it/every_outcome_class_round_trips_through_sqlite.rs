@@ -64,6 +64,7 @@ async fn every_outcome_is_stored_and_read_back() {
             } else {
                 Vec::new()
             },
+            in_maintenance: false,
         })
         .collect();
     let mut conn = store

@@ -31,6 +31,7 @@ fn run(i: i64) -> RunRecord {
         excerpt: String::new(),
         attempts: 1,
         steps: Vec::new(),
+        in_maintenance: false,
     }
 }
 

@@ -48,6 +48,7 @@ async fn old_runs_are_pruned_while_their_history_stays_on_the_page() {
             excerpt: String::new(),
             attempts: 1,
             steps: Vec::new(),
+            in_maintenance: false,
         };
         runs::insert_runs(&mut conn, std::slice::from_ref(&old))
             .await

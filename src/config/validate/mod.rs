@@ -62,6 +62,12 @@ pub fn validate(raw: RawConfig) -> Result<Config, Problems> {
         &regions,
         &mut p,
     );
+    let maintenance = crate::config::maintenance::recurring(
+        &raw.maintenance,
+        &components.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        &regions.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+        &mut p,
+    );
     if !p.is_empty() {
         return Err(p);
     }
@@ -86,10 +92,11 @@ pub fn validate(raw: RawConfig) -> Result<Config, Problems> {
         storage,
         heartbeat,
         gates,
+        maintenance,
     })
 }
 
-fn check_id(id: &str) -> Result<(), String> {
+pub(in crate::config) fn check_id(id: &str) -> Result<(), String> {
     let ok = !id.is_empty()
         && id.len() <= 100
         && id
@@ -105,7 +112,7 @@ fn check_id(id: &str) -> Result<(), String> {
 }
 
 /// A duration key, or `default` when unset; see [`bounded`].
-fn duration(
+pub(in crate::config) fn duration(
     text: Option<&str>,
     default: Duration,
     range: d::Range,

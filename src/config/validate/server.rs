@@ -127,7 +127,8 @@ pub(super) fn alerts(raw: &RawConfig, p: &mut Problems) -> Alerts {
             Err(e) => p.push((format!("alerts.on_call[{i}]"), e)),
         }
     }
-    Alerts { on_call }
+    let channels = crate::config::channels::channels(&raw.alerts.channel, p);
+    Alerts { on_call, channels }
 }
 
 /// `[smtp]`: the transport URL and the From mailbox, parsed with the sender's own parsers.

@@ -145,8 +145,8 @@ impl Detector {
     ) -> Result<(), Error> {
         if incidents::publish(conn, id, now).await? {
             tracing::info!(incident = %id, "published an incident: its failure lasted detect.publish_after");
-            if self.mail.is_some() {
-                crate::notify::messages::queue_for_subscribers(conn, id, now).await?;
+            if let Some(ctx) = &self.mail {
+                crate::notify::messages::queue_published(conn, ctx, id, now).await?;
             }
         }
         Ok(())

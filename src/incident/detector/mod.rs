@@ -84,6 +84,8 @@ pub struct Detector {
     idle: bool,
     /// Mail composition, when `[smtp]` is configured.
     mail: Option<crate::notify::MailContext>,
+    /// Which scopes are under maintenance now (for scope statuses).
+    calendar: std::sync::Arc<crate::maintenance::Calendar>,
 }
 
 impl Detector {
@@ -147,7 +149,14 @@ impl Detector {
             publish_after: config.detect.publish_after,
             idle: false,
             mail: crate::notify::MailContext::from_config(config),
+            calendar: std::sync::Arc::default(),
         }
+    }
+
+    /// Uses `calendar` for which scopes are under maintenance.
+    pub fn with_calendar(mut self, calendar: std::sync::Arc<crate::maintenance::Calendar>) -> Self {
+        self.calendar = calendar;
+        self
     }
 
     /// Restores committed states of probes still in the config.
@@ -196,6 +205,14 @@ impl Detector {
                 .entry(key.clone())
                 .or_insert_with(|| self.states.get(&key).cloned().unwrap_or_default());
             let before = state.significant(self.policy);
+            if run.in_maintenance {
+                // Planned work: the run is stored and shown, but opens and grows nothing.
+                state.observe_in_maintenance(run);
+                if before != state.significant(self.policy) {
+                    dirty.insert(key);
+                }
+                continue;
+            }
             if let Some(t) = state.observe(run, self.policy) {
                 tracing::info!(probe = %run.probe, region = %run.region, transition = ?t, "probe health changed");
             }
@@ -265,7 +282,14 @@ impl Detector {
         }
         by_scope
             .into_iter()
-            .map(|(k, v)| (k, crate::detect::scope_status(v)))
+            .map(|(k, v)| {
+                let status = if self.calendar.covers(&k.0, &k.1, Timestamp::now()) {
+                    ComponentStatus::UnderMaintenance
+                } else {
+                    crate::detect::scope_status(v)
+                };
+                (k, status)
+            })
             .collect()
     }
 

@@ -3,8 +3,10 @@
 //! the routes, the token check and the input parsers; `incidents`, `probes` and `mail` the
 //! handlers.
 
+mod channels;
 mod incidents;
 mod mail;
+mod maintenances;
 mod probes;
 
 pub use incidents::incident_json;
@@ -54,6 +56,27 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/admin/probes/{id}/runs", get(probes::probe_runs))
         .route("/api/admin/outbox", get(mail::list_outbox))
         .route("/api/admin/subscribers", get(mail::count_subscribers))
+        .route(
+            "/api/admin/maintenances",
+            get(maintenances::list_maintenances).post(maintenances::schedule_maintenance),
+        )
+        .route(
+            "/api/admin/maintenances/{id}",
+            get(maintenances::show_maintenance),
+        )
+        .route(
+            "/api/admin/maintenances/{id}/updates",
+            post(maintenances::post_update),
+        )
+        .route("/api/admin/channels", get(channels::list_channels))
+        .route(
+            "/api/admin/channels/{id}/test",
+            post(channels::test_channel),
+        )
+        .route(
+            "/api/admin/channels/{id}/resume",
+            post(channels::resume_channel),
+        )
         .route_layer(axum::middleware::from_fn_with_state(state, require_token))
 }
 

@@ -7,6 +7,7 @@ pub mod config;
 pub mod controllers;
 pub mod daemon;
 pub mod lock;
+pub mod receiver;
 pub mod shapes;
 pub mod smtp;
 pub mod store;
