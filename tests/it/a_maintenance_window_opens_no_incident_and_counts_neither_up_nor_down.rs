@@ -318,6 +318,45 @@ async fn a_window_over_a_failing_region_opens_nothing_and_the_fault_after_it_ope
         "the window's steps, then the incident after it"
     );
 
+    // The feeds carry the window, marked as a scheduled event, as real feed parsers read it.
+    let rss = app
+        .page_until("/history.rss", "the completed window", |b| {
+            // XML-escaped HTML: `<strong>Completed</strong>`.
+            b.contains("&#62;Completed&#60;")
+        })
+        .await;
+    let feed = feed_rs::parser::parse(rss.as_bytes()).unwrap_or_else(|e| panic!("rss: {e}"));
+    let item = feed
+        .entries
+        .iter()
+        .find(|e| e.title.as_ref().is_some_and(|t| t.content == TITLE))
+        .unwrap_or_else(|| panic!("no feed entry for the window: {rss}"));
+    let text = item
+        .summary
+        .as_ref()
+        .map(|s| s.content.clone())
+        .unwrap_or_default();
+    assert!(
+        text.starts_with("<p><small>THIS IS A SCHEDULED EVENT"),
+        "{text}"
+    );
+    assert!(
+        text.find("<strong>Completed</strong>") < text.find("<strong>In progress</strong>"),
+        "newest first: {text}"
+    );
+    assert!(item
+        .links
+        .iter()
+        .any(|l| l.href.ends_with(&format!("/maintenances/{id}"))));
+    let (_, _, atom) = app.get("/history.atom").await;
+    let feed = feed_rs::parser::parse(atom.as_bytes()).unwrap_or_else(|e| panic!("atom: {e}"));
+    assert!(
+        feed.entries
+            .iter()
+            .any(|e| e.id.ends_with(&format!("Maintenance/{id}"))),
+        "{atom}"
+    );
+
     // Uptime: the window's minute is neither up nor down (rollups flush once a minute).
     let (maintenance_ms, down_ms) =
         eventually("the window in the rollups", Duration::from_secs(80), || {
