@@ -40,7 +40,11 @@ def webhook(item, body, secret):
         inc = body["incident"]
         for key in ("id", "name", "status", "impact", "shortlink", "incident_updates", "components"):
             assert key in inc, key
-        assert inc["status"] in ("investigating", "identified", "monitoring", "resolved", "postmortem")
+        incident = ("investigating", "identified", "monitoring", "resolved", "postmortem")
+        maintenance = ("scheduled", "in_progress", "verifying", "completed")
+        assert inc["status"] in incident + maintenance, inc["status"]
+        if inc["status"] in maintenance:
+            assert inc["impact"] == "maintenance" and inc["scheduled_for"] and inc["scheduled_until"]
 
 
 def pagerduty(item, body, _secret):

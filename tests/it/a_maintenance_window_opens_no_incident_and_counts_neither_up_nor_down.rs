@@ -7,9 +7,10 @@
 //! usual threshold. The window's time counts as neither uptime nor downtime. A recurring
 //! `[[maintenance]]` shows as upcoming at its local time.
 
+use crate::every_alert_channel_hears_each_step_once_in_order::SECRET;
 use crate::support::app::{eventually, TestApp};
 use crate::support::config::{ADMIN_TOKEN, IDENT};
-use crate::support::receiver::Receiver;
+use crate::support::receiver::{validate_with_vendor_libraries, Receiver};
 use crate::support::smtp::SmtpSink;
 use crate::support::{binary, config::TestConfig, emulator, Fault, REGIONS};
 use serde_json::Value;
@@ -69,8 +70,10 @@ async fn a_window_over_a_failing_region_opens_nothing_and_the_fault_after_it_ope
         .probe("python-flags", "flagsmith.python.flags", "200ms", "")
         .detect(3, 3, "1s")
         .raw(&format!(
-            "[alerts]\non_call = [\"{ONCALL}\"]\n\n[[alerts.channel]]\nid = \"ops\"\nkind = \"slack\"\nurl = \"{}\"\n",
-            r.url("slack")
+            "[alerts]\non_call = [\"{ONCALL}\"]\n\n[[alerts.channel]]\nid = \"ops\"\nkind = \"slack\"\nurl = \"{}\"\n\n\
+             [[alerts.channel]]\nid = \"partner\"\nkind = \"webhook\"\nurl = \"{}\"\nsecret = \"{SECRET}\"\n",
+            r.url("slack"),
+            r.url("webhook")
         ))
         .raw(&smtp.config())
         .raw(
@@ -317,6 +320,28 @@ async fn a_window_over_a_failing_region_opens_nothing_and_the_fault_after_it_ope
         ],
         "the window's steps, then the incident after it"
     );
+    let hooks = r
+        .wait_for(
+            "webhook",
+            "the window's steps",
+            Duration::from_secs(10),
+            |g| g.len() >= 5,
+        )
+        .await;
+    let told: Vec<(String, String)> = hooks
+        .iter()
+        .map(|d| d.json())
+        .map(|b| {
+            (
+                b["incident"]["name"].as_str().unwrap_or("").to_owned(),
+                b["incident"]["status"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .filter(|(name, _)| name == TITLE)
+        .collect();
+    let statuses: Vec<&str> = told.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(statuses, ["scheduled", "in_progress", "completed"]);
+    validate_with_vendor_libraries("webhook", &hooks, SECRET);
 
     // The feeds carry the window, marked as a scheduled event, as real feed parsers read it.
     let rss = app
