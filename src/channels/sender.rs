@@ -26,7 +26,9 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// How often an idle channel looks for a due delivery.
-pub const POLL_EVERY: Duration = Duration::from_millis(250);
+pub const POLL_EVERY: Duration = Duration::from_millis(500);
+/// How often the pending counts and stopped channels are published (metrics, `/healthz`).
+pub const REPORT_EVERY: Duration = Duration::from_secs(5);
 /// First retry delay; it doubles per attempt up to [`MAX_BACKOFF`].
 pub const BASE_BACKOFF: Duration = Duration::from_secs(1);
 /// Longest retry delay.
@@ -117,7 +119,7 @@ impl ChannelSender {
             let (c, s, cancel) = (c.clone(), s.clone(), cancel.clone());
             loops.spawn(async move { s.channel_loop(&c, cancel).await });
         }
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut tick = tokio::time::interval(REPORT_EVERY);
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => break,
@@ -142,12 +144,14 @@ impl Shared {
     async fn report(&self) {
         let mut stopped = Vec::new();
         if let Ok(mut conn) = self.store.pool().acquire().await {
-            for c in self.ctx.channels.iter() {
-                if let Ok(st) = store::state(&mut conn, &c.id).await {
-                    self.metrics
-                        .set_channel(&c.id, st.pending, st.stopped_at.is_some());
-                    if st.stopped_at.is_some() {
-                        stopped.push(c.id.clone());
+            if let Ok(rows) = store::pending_by_channel(&mut conn).await {
+                for (id, pending, is_stopped) in rows {
+                    if !self.ctx.channels.iter().any(|c| c.id == id) {
+                        continue;
+                    }
+                    self.metrics.set_channel(&id, pending, is_stopped);
+                    if is_stopped {
+                        stopped.push(id);
                     }
                 }
             }
@@ -197,9 +201,6 @@ impl Shared {
     async fn step(&self, c: &Channel) -> Result<Option<Duration>, Error> {
         let head = {
             let mut conn = self.store.pool().acquire().await?;
-            if store::is_stopped(&mut conn, &c.id).await? {
-                return Ok(None);
-            }
             store::select_head(&mut conn, &c.id).await?
         };
         let Some(d) = head else { return Ok(None) };

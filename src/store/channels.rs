@@ -93,8 +93,8 @@ pub async fn has_heard_of(
     Ok(r)
 }
 
-/// The oldest pending delivery of `channel`, due or not: a channel sends strictly in order, so
-/// nothing behind it may go first.
+/// The oldest pending delivery of `channel`, due or not (none while the channel is stopped): a
+/// channel sends strictly in order, so nothing behind it may go first.
 pub async fn select_head(
     conn: &mut SqliteConnection,
     channel: &str,
@@ -102,7 +102,9 @@ pub async fn select_head(
     let r = sqlx::query!(
         r#"select delivery_id as "id!", channel_id, event, incident_id, update_id,
                   maintenance_update_id, action, attempts, created_at, next_attempt_at
-           from channel_delivery where channel_id = ? and status = 'pending'
+           from channel_delivery where channel_id = ?1 and status = 'pending'
+             and not exists (select 1 from channel_state
+                             where channel_id = ?1 and stopped_at is not null)
            order by delivery_id limit 1"#,
         channel
     )
@@ -326,6 +328,24 @@ pub async fn state(conn: &mut SqliteConnection, channel: &str) -> Result<Channel
         out.last_error_at = s.last_error_at.map(Timestamp::from_millis);
     }
     Ok(out)
+}
+
+/// Every registered channel's (id, pending deliveries, stopped), through the queue index only.
+pub async fn pending_by_channel(
+    conn: &mut SqliteConnection,
+) -> Result<Vec<(String, i64, bool)>, Error> {
+    let rows = sqlx::query!(
+        r#"select s.channel_id as "channel_id!", s.stopped_at is not null as "stopped!: bool",
+                  (select count(*) from channel_delivery d
+                   where d.channel_id = s.channel_id and d.status = 'pending') as "pending!: i64"
+           from channel_state s order by s.channel_id"#
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.channel_id, r.pending, r.stopped))
+        .collect())
 }
 
 /// Deletes up to `limit` deliveries sent before `cutoff`; returns how many went.
