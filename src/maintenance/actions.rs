@@ -130,6 +130,27 @@ pub async fn schedule(
 /// What the clock says when a window begins.
 const STARTED: &str = "The scheduled maintenance has begun.";
 
+/// Moves or renames a window that has not started yet (no mail: the next update tells).
+pub async fn reschedule(
+    store: &Store,
+    calendar: &Calendar,
+    id: i64,
+    title: Option<&str>,
+    window: Option<(Timestamp, Timestamp)>,
+    now: Timestamp,
+) -> Result<Maintenance, Error> {
+    let mut tx = store.begin_write().await?;
+    let m = require(&mut tx, id).await?;
+    if m.status != MaintenanceStatus::Scheduled {
+        return Err(Error::Conflict(format!(
+            "maintenance {id} is {}: only a scheduled window can be moved",
+            m.status
+        )));
+    }
+    maintenances::edit_window(&mut tx, id, title, window, now).await?;
+    finish(store, calendar, tx, id).await
+}
+
 /// A person's update: any status but back to `scheduled` once started, nothing after
 /// `completed`.
 #[allow(clippy::too_many_arguments)]

@@ -92,6 +92,31 @@ async fn a_manual_window_moves_only_forward_and_bad_requests_change_nothing() {
     )
     .await;
 
+    // Not started yet: it can be moved; a bad move changes nothing.
+    let one = format!("{path}/{id}");
+    for (body, code) in [
+        (json!({"scheduled_for": "2030-01-12T02:00:00Z"}), 400),
+        (json!({"scheduled_until": "2030-01-12T02:00:00Z"}), 400),
+        (json!({}), 400),
+        (
+            json!({"scheduled_for": "2030-01-12T02:00:00Z", "duration": "-1h"}),
+            400,
+        ),
+    ] {
+        let a = app.admin(Method::PATCH, &one, Some(body.clone())).await;
+        assert_eq!(a.status, code, "{body}: {:?}", a.json);
+    }
+    let moved = app
+        .admin(
+            Method::PATCH,
+            &one,
+            Some(json!({"scheduled_for": "2030-01-12T02:00:00Z", "duration": "2h", "title": "Certificate rotation (moved)"})),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{:?}", moved.json);
+    assert_eq!(moved.json["scheduled_until"], "2030-01-12T04:00:00.000Z");
+    assert_eq!(moved.json["title"], "Certificate rotation (moved)");
+
     let update =
         |status: &str| json!({"status": status, "body": format!("now {status}"), "author": "ops"});
     let at = format!("{path}/{id}/updates");
@@ -116,6 +141,14 @@ async fn a_manual_window_moves_only_forward_and_bad_requests_change_nothing() {
         ["scheduled", "in_progress", "verifying", "completed"]
     );
     assert!(shown.json["completed_at"].is_string(), "{:?}", shown.json);
+    let late = app
+        .admin(Method::PATCH, &one, Some(json!({"title": "too late"})))
+        .await;
+    assert_eq!(
+        late.status, 409,
+        "a started window is not moved: {:?}",
+        late.json
+    );
     for (p, code) in [
         (format!("{path}/0"), 400),
         (format!("{path}/999"), 404),

@@ -142,30 +142,7 @@ pub(super) async fn schedule_maintenance(
         None => format!("{} is scheduled.", r.title.trim()),
     };
     let from = parse_time("scheduled_for", &r.scheduled_for)?;
-    let until = match (r.scheduled_until.as_deref(), r.duration.as_deref()) {
-        (Some(u), None) => parse_time("scheduled_until", u)?,
-        (None, Some(d)) => {
-            let d = humantime::parse_duration(d)
-                .map_err(|e| WebError::BadRequest(format!("duration: {d:?}: {e}")))?;
-            from.plus(d)
-        }
-        _ => {
-            return Err(WebError::BadRequest(
-                "give the window's end as scheduled_until or duration, one of them".into(),
-            ))
-        }
-    };
-    let length = until.millis_since(from);
-    if length <= 0 {
-        return Err(WebError::BadRequest(
-            "scheduled_until must be after scheduled_for".into(),
-        ));
-    }
-    if length > MAX_WINDOW.as_millis() as i64 {
-        return Err(WebError::BadRequest(
-            "a window is at most 31 days long".into(),
-        ));
-    }
+    let until = window_end(from, r.scheduled_until.as_deref(), r.duration.as_deref())?;
     if r.components.is_empty() {
         return Err(WebError::BadRequest("name at least one component".into()));
     }
@@ -189,6 +166,94 @@ pub(super) async fn schedule_maintenance(
     )
     .await?;
     Ok((StatusCode::CREATED, done(&state, &m)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditRequest {
+    title: Option<String>,
+    scheduled_for: Option<String>,
+    scheduled_until: Option<String>,
+    duration: Option<String>,
+}
+
+/// `PATCH /api/admin/maintenances/{id}`: a new title or window for a window not yet started.
+pub(super) async fn edit_maintenance(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, WebError> {
+    let id = parse_id(&id)?;
+    let r: EditRequest = parse_json(&body)?;
+    if let Some(t) = &r.title {
+        check_line("title", t, MAX_TITLE_CHARS)?;
+    }
+    let window = match (
+        r.scheduled_for.as_deref(),
+        r.scheduled_until.as_deref(),
+        r.duration.as_deref(),
+    ) {
+        (None, None, None) => None,
+        (Some(from), until, duration) => {
+            let from = parse_time("scheduled_for", from)?;
+            Some((from, window_end(from, until, duration)?))
+        }
+        (None, _, _) => {
+            return Err(WebError::BadRequest(
+                "moving a window takes scheduled_for with scheduled_until or duration".into(),
+            ))
+        }
+    };
+    if r.title.is_none() && window.is_none() {
+        return Err(WebError::BadRequest(
+            "nothing to change: give title or a new window".into(),
+        ));
+    }
+    let title = r.title.as_deref().map(str::trim);
+    let m = actions::reschedule(
+        &state.store,
+        &state.calendar,
+        id,
+        title,
+        window,
+        Timestamp::now(),
+    )
+    .await?;
+    Ok(done(&state, &m))
+}
+
+/// The end of a window starting at `from`: `scheduled_until` or `duration`, one of them, within
+/// [`MAX_WINDOW`].
+fn window_end(
+    from: Timestamp,
+    until: Option<&str>,
+    duration: Option<&str>,
+) -> Result<Timestamp, WebError> {
+    let until = match (until, duration) {
+        (Some(u), None) => parse_time("scheduled_until", u)?,
+        (None, Some(d)) => {
+            let d = humantime::parse_duration(d)
+                .map_err(|e| WebError::BadRequest(format!("duration: {d:?}: {e}")))?;
+            from.plus(d)
+        }
+        _ => {
+            return Err(WebError::BadRequest(
+                "give the window's end as scheduled_until or duration, one of them".into(),
+            ))
+        }
+    };
+    let length = until.millis_since(from);
+    if length <= 0 {
+        return Err(WebError::BadRequest(
+            "scheduled_until must be after scheduled_for".into(),
+        ));
+    }
+    if length > MAX_WINDOW.as_millis() as i64 {
+        return Err(WebError::BadRequest(
+            "a window is at most 31 days long".into(),
+        ));
+    }
+    Ok(until)
 }
 
 #[derive(Deserialize)]

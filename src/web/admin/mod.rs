@@ -62,7 +62,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route(
             "/api/admin/maintenances/{id}",
-            get(maintenances::show_maintenance),
+            get(maintenances::show_maintenance).patch(maintenances::edit_maintenance),
         )
         .route(
             "/api/admin/maintenances/{id}/updates",
