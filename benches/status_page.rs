@@ -174,12 +174,15 @@ async fn main() {
     let mut failures = Vec::new();
     println!("status_page: 1000 probes, 90 days of rollups, 30 incidents; wrk -c50 -t2, {secs}s per route");
     let gate = |since: &str| format!("/api/v1/gates/{GATE}?since={since}");
-    for path in [
-        "/api/v2/summary.json".to_owned(),
-        "/".to_owned(),
-        gate("10m"),
-        gate("1h"),
-        gate("24h"),
+    // The public routes plain and as a browser asks for them (brotli, served from the snapshot).
+    for (path, encoding) in [
+        ("/api/v2/summary.json".to_owned(), "identity"),
+        ("/api/v2/summary.json".to_owned(), "br"),
+        ("/".to_owned(), "identity"),
+        ("/".to_owned(), "gzip, deflate, br"),
+        (gate("10m"), "identity"),
+        (gate("1h"), "identity"),
+        (gate("24h"), "identity"),
     ] {
         let out = Command::new("wrk")
             .args([
@@ -189,9 +192,16 @@ async fn main() {
                 "--latency",
                 "-H",
                 &format!("Authorization: Bearer {GATE_TOKEN}"),
+                "-H",
+                &format!("Accept-Encoding: {encoding}"),
                 &format!("{base}{path}"),
             ])
             .output();
+        let path = if encoding == "identity" {
+            path
+        } else {
+            format!("{path} ({encoding})")
+        };
         match out {
             Ok(o) => {
                 let text = String::from_utf8_lossy(&o.stdout);

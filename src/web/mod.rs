@@ -2,6 +2,7 @@
 //! published snapshot); writes only through the incident and notify stages.
 
 pub mod admin;
+pub mod encoded;
 pub mod error;
 pub mod feeds;
 pub mod health;
@@ -21,7 +22,6 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use bytes::Bytes;
 use publish::Published;
 use std::sync::Arc;
 use tokio::sync::{watch, Notify};
@@ -104,13 +104,19 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// A cacheable response: 304 when the client has this generation, else the body with an ETag.
+/// A cacheable response in the encoding the client prefers: 304 when the client has this
+/// generation's variant, else the body with the variant's ETag and `Vary: Accept-Encoding`.
 pub fn cached(
     headers: &HeaderMap,
     etag: &str,
     content_type: &'static str,
-    body: Bytes,
+    body: &encoded::Encoded,
 ) -> Response {
+    let accept = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok());
+    let (bytes, encoding) = body.pick(accept);
+    let etag = encoding.etag(etag);
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -118,18 +124,22 @@ pub fn cached(
     let mut resp = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        ([(header::CONTENT_TYPE, content_type)], body).into_response()
+        ([(header::CONTENT_TYPE, content_type)], bytes.clone()).into_response()
     };
     let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(etag) {
+    if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
+    if let (Some(token), false) = (encoding.token(), fresh) {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
+    }
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(MAX_AGE));
     resp
 }
 
-fn api(headers: &HeaderMap, p: &Published, body: &Bytes) -> Response {
-    let mut resp = cached(headers, &p.etag, "application/json", body.clone());
+fn api(headers: &HeaderMap, p: &Published, body: &encoded::Encoded) -> Response {
+    let mut resp = cached(headers, &p.etag, "application/json", body);
     resp.headers_mut().insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
@@ -161,7 +171,7 @@ async fn atom(State(state): State<AppState>, headers: HeaderMap) -> Response {
         &headers,
         &p.etag,
         "application/atom+xml; charset=utf-8",
-        p.atom.clone(),
+        &p.atom,
     )
 }
 
@@ -171,7 +181,7 @@ async fn rss(State(state): State<AppState>, headers: HeaderMap) -> Response {
         &headers,
         &p.etag,
         "application/rss+xml; charset=utf-8",
-        p.rss.clone(),
+        &p.rss,
     )
 }
 

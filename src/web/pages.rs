@@ -123,12 +123,7 @@ pub fn markdown(md: &str) -> String {
 /// `GET /`
 pub async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let p = state.published.borrow().clone();
-    super::cached(
-        &headers,
-        &p.etag,
-        "text/html; charset=utf-8",
-        p.index_html.clone(),
-    )
+    super::cached(&headers, &p.etag, "text/html; charset=utf-8", &p.index_html)
 }
 
 /// `GET /incidents/{id}`

@@ -3,6 +3,7 @@
 //! move), and hands them to handlers through a watch channel: a request costs a clone of an
 //! `Arc`, not a database query.
 
+use super::encoded::Encoded;
 use super::feeds;
 use super::pages;
 use super::snapshot::{delayed_since, Snapshot};
@@ -11,7 +12,6 @@ use crate::config::Config;
 use crate::domain::Timestamp;
 use crate::pipeline::{Health, Stage};
 use crate::store::Store;
-use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -28,11 +28,11 @@ pub struct Published {
     /// `/api/v2` bodies.
     pub api: Bodies,
     /// `/` as HTML.
-    pub index_html: Bytes,
+    pub index_html: Encoded,
     /// `/history.atom`.
-    pub atom: Bytes,
+    pub atom: Encoded,
     /// `/history.rss`.
-    pub rss: Bytes,
+    pub rss: Encoded,
     /// Entity tag of this generation.
     pub etag: String,
 }
@@ -50,9 +50,9 @@ impl Published {
         let subscriptions = config.smtp.is_some();
         Ok(Published {
             api: Bodies::render(&snapshot),
-            index_html: Bytes::from(pages::render_index(&snapshot, subscriptions)?),
-            atom: Bytes::from(feeds::atom(&snapshot)?),
-            rss: Bytes::from(feeds::rss(&snapshot)?),
+            index_html: Encoded::new(pages::render_index(&snapshot, subscriptions)?),
+            atom: Encoded::new(feeds::atom(&snapshot)?),
+            rss: Encoded::new(feeds::rss(&snapshot)?),
             etag: format!("\"g{}-{}\"", generation, snapshot.built_at.as_millis()),
             snapshot,
         })

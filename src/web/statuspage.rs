@@ -2,6 +2,7 @@
 //! every tool built for Statuspage reads mimic unmodified. A component is a group whose children
 //! are its regions. Bodies are rendered once per snapshot.
 
+use super::encoded::Encoded;
 use super::snapshot::{ComponentView, RegionView, Snapshot};
 use crate::domain::{
     stable_id, ComponentId, Incident, Maintenance, MaintenanceStatus, RegionId, Timestamp,
@@ -238,21 +239,21 @@ pub fn maintenance(s: &Snapshot, m: &Maintenance) -> Value {
 #[derive(Debug, Clone)]
 pub struct Bodies {
     /// `summary.json`
-    pub summary: bytes::Bytes,
+    pub summary: Encoded,
     /// `status.json`
-    pub status: bytes::Bytes,
+    pub status: Encoded,
     /// `components.json`
-    pub components: bytes::Bytes,
+    pub components: Encoded,
     /// `incidents.json`
-    pub incidents: bytes::Bytes,
+    pub incidents: Encoded,
     /// `incidents/unresolved.json`
-    pub unresolved: bytes::Bytes,
+    pub unresolved: Encoded,
     /// `scheduled-maintenances.json`: the 50 most recent, any status.
-    pub maintenances: bytes::Bytes,
+    pub maintenances: Encoded,
     /// `scheduled-maintenances/upcoming.json`: scheduled.
-    pub upcoming: bytes::Bytes,
+    pub upcoming: Encoded,
     /// `scheduled-maintenances/active.json`: in progress or verifying.
-    pub active: bytes::Bytes,
+    pub active: Encoded,
 }
 
 impl Bodies {
@@ -266,7 +267,7 @@ impl Bodies {
             .map(|i| incident(s, i))
             .collect();
         let all: Vec<Value> = s.recent.iter().map(|i| incident(s, i)).collect();
-        let body = |v: Value| bytes::Bytes::from(v.to_string());
+        let body = |v: Value| Encoded::new(v.to_string());
         let pick = |keep: &dyn Fn(MaintenanceStatus) -> bool| -> Vec<Value> {
             s.maintenances
                 .iter()

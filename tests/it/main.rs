@@ -45,6 +45,7 @@ mod operators_manage_incidents_with_mimic_incident;
 mod pagerduty_pages_once_per_incident_across_kill_9;
 mod pending_mail_survives_a_kill_9;
 mod people_run_maintenance_windows_through_the_admin_api;
+mod public_responses_come_compressed_with_their_own_etags;
 mod response_bodies_stay_with_on_call_unless_the_page_shows_evidence;
 mod shapes;
 mod subscribers_opt_in_and_leave_with_one_click;
