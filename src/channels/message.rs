@@ -33,8 +33,6 @@ pub struct Message {
     pub page_title: String,
     /// When the update was posted.
     pub at: Timestamp,
-    /// A test a person asked for, not an incident.
-    pub test: bool,
 }
 
 impl Message {
@@ -65,7 +63,6 @@ impl Message {
             url: format!("{}/incidents/{}", ctx.public_url, inc.id),
             page_title: ctx.page_title.clone(),
             at: update.created_at,
-            test: false,
         }
     }
 
@@ -94,7 +91,6 @@ impl Message {
             url: crate::notify::maintenance::maintenance_url(ctx, m.id),
             page_title: ctx.page_title.clone(),
             at: update.created_at,
-            test: false,
         }
     }
 
@@ -117,7 +113,6 @@ impl Message {
             url: ctx.public_url.clone(),
             page_title: ctx.page_title.clone(),
             at,
-            test: true,
         }
     }
 
@@ -188,7 +183,6 @@ pub(crate) mod tests_support {
             url: "http://127.0.0.1:8080/incidents/1".into(),
             page_title: "Flagsmith".into(),
             at: Timestamp::from_millis(1_705_572_000_000),
-            test: false,
         }
     }
 }

@@ -16,7 +16,6 @@ use crate::store::channels::{self as store, QueuedDelivery};
 use crate::store::outbox::{self, NewMail};
 use crate::store::{incidents, maintenances, Store};
 use crate::web::publish::Published;
-use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
@@ -29,10 +28,6 @@ use tokio_util::sync::CancellationToken;
 pub const POLL_EVERY: Duration = Duration::from_millis(500);
 /// How often the pending counts and stopped channels are published (metrics, `/healthz`).
 pub const REPORT_EVERY: Duration = Duration::from_secs(5);
-/// First retry delay; it doubles per attempt up to [`MAX_BACKOFF`].
-pub const BASE_BACKOFF: Duration = Duration::from_secs(1);
-/// Longest retry delay.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// A delivery still failing this long after it was queued is given up (the next one goes).
 pub const GIVE_UP_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// Store failures in a row (waiting 1, 2, 4 … 64 s) before a channel's loop ends the sender.
@@ -338,7 +333,7 @@ impl Shared {
                 let aged = now.millis_since(d.created_at) >= GIVE_UP_AFTER.as_millis() as i64;
                 let retry = (!aged).then(|| match after {
                     Some(a) => Timestamp::from_millis(now.as_millis() + a.as_millis() as i64),
-                    None => backoff(d.attempts + 1, now),
+                    None => crate::notify::sender::backoff(d.attempts + 1),
                 });
                 tracing::warn!(channel = %c.id, delivery = d.id, attempts = d.attempts + 1, error = %error, "channel delivery not accepted");
                 store::mark_attempt_failed(&mut tx, d, error, retry, now).await?;
@@ -403,12 +398,4 @@ impl Shared {
             })
             .collect()
     }
-}
-
-/// When to retry after `attempts` failures: doubling from [`BASE_BACKOFF`], capped, ±25 %.
-fn backoff(attempts: i64, now: Timestamp) -> Timestamp {
-    let exp = BASE_BACKOFF.as_millis() as f64 * 2f64.powi((attempts - 1).clamp(0, 20) as i32);
-    let capped = exp.min(MAX_BACKOFF.as_millis() as f64);
-    let jitter = rand::thread_rng().gen_range(0.75..1.25);
-    Timestamp::from_millis(now.as_millis() + (capped * jitter) as i64)
 }

@@ -109,7 +109,12 @@ pub(super) enum Failure {
 
 /// Runs one `mimic incident` command.
 pub async fn run(args: IncidentArgs) -> ExitCode {
-    match execute(&args).await {
+    exit(execute(&args).await)
+}
+
+/// Prints a command's answer (stdout) or failure (stderr) and maps it to the exit code.
+pub(super) fn exit(result: Result<String, Failure>) -> ExitCode {
+    match result {
         Ok(text) => {
             println!("{text}");
             ExitCode::SUCCESS

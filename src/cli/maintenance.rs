@@ -90,20 +90,7 @@ pub enum MaintenanceAction {
 
 /// Runs one `mimic maintenance` command.
 pub async fn run(args: MaintenanceArgs) -> ExitCode {
-    match execute(&args).await {
-        Ok(text) => {
-            println!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(Failure::Refused(m)) => {
-            eprintln!("{m}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Unavailable(m)) => {
-            eprintln!("{m}");
-            ExitCode::from(1)
-        }
-    }
+    super::incident::exit(execute(&args).await)
 }
 
 async fn execute(args: &MaintenanceArgs) -> Result<String, Failure> {

@@ -108,10 +108,17 @@ async fn expand(store: &Store, ctx: &MailContext, e: &MailEvent) -> Result<(), E
     let Some((inc, update)) = about else {
         // The foreign key keeps the update; this only guards against a hand-edited database.
         tracing::warn!("the update of a mail event is gone; nothing to send");
-        return expanded_with(store, e, &[]).await;
+        return stamped_with(store, Stamp::Incident(e.id), &[]).await;
     };
     match e.audience {
-        Audience::OnCall => expanded_with(store, e, &on_call_mails(ctx, &inc, &update)?).await,
+        Audience::OnCall => {
+            stamped_with(
+                store,
+                Stamp::Incident(e.id),
+                &on_call_mails(ctx, &inc, &update)?,
+            )
+            .await
+        }
         Audience::Subscribers => expand_subscribers(store, ctx, e, &inc, &update).await,
     }
 }
@@ -175,11 +182,6 @@ async fn page_subscribers(
         }
         after = end.id;
     }
-}
-
-/// Inserts `mails` and stamps the event expanded, in one transaction.
-async fn expanded_with(store: &Store, e: &MailEvent, mails: &[NewMail]) -> Result<(), Error> {
-    stamped_with(store, Stamp::Incident(e.id), mails).await
 }
 
 /// Inserts `mails` and stamps `stamp`, in one transaction.

@@ -2,7 +2,7 @@
 //! completed), on-call hears its start and end. Queued as `maintenance_mail_event` rows in the
 //! update's transaction (with the channels' deliveries), composed when the sender expands them.
 
-use super::messages::MailContext;
+use super::messages::{render, unsubscribe_headers, MailContext};
 use super::Error;
 use crate::domain::{
     Audience, MailKind, Maintenance, MaintenanceStatus, MaintenanceUpdate, Timestamp,
@@ -49,10 +49,6 @@ struct MaintenanceAlert<'a> {
     url: &'a str,
     admin_url: &'a str,
     page_title: &'a str,
-}
-
-fn render(t: &impl Template) -> Result<String, Error> {
-    t.render().map_err(|e| Error::Render(e.to_string()))
 }
 
 /// `2026-12-06 02:00 – 04:00 UTC`.
@@ -202,12 +198,6 @@ pub fn subscriber_mail(
         ),
         text: render(&MaintenanceText { f: &f })?,
         html: Some(render(&MaintenanceHtml { f: &f })?),
-        headers: vec![
-            ("List-Unsubscribe".into(), format!("<{unsubscribe_url}>")),
-            (
-                "List-Unsubscribe-Post".into(),
-                "List-Unsubscribe=One-Click".into(),
-            ),
-        ],
+        headers: unsubscribe_headers(&unsubscribe_url),
     }))
 }

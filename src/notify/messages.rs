@@ -140,7 +140,8 @@ struct ConfirmHtml<'a> {
     confirm_url: &'a str,
 }
 
-fn render(t: &impl Template) -> Result<String, Error> {
+/// Renders a mail template.
+pub(super) fn render(t: &impl Template) -> Result<String, Error> {
     t.render().map_err(|e| Error::Render(e.to_string()))
 }
 
@@ -327,14 +328,19 @@ pub fn subscriber_mail(
         subject: format!("{}: {}", inc.title, status),
         text: render(&UpdateText { f: &f })?,
         html: Some(render(&UpdateHtml { f: &f })?),
-        headers: vec![
-            ("List-Unsubscribe".into(), format!("<{unsubscribe_url}>")),
-            (
-                "List-Unsubscribe-Post".into(),
-                "List-Unsubscribe=One-Click".into(),
-            ),
-        ],
+        headers: unsubscribe_headers(&unsubscribe_url),
     }))
+}
+
+/// RFC 8058 one-click unsubscription headers for `url`.
+pub(super) fn unsubscribe_headers(url: &str) -> Vec<(String, String)> {
+    vec![
+        ("List-Unsubscribe".into(), format!("<{url}>")),
+        (
+            "List-Unsubscribe-Post".into(),
+            "List-Unsubscribe=One-Click".into(),
+        ),
+    ]
 }
 
 /// Queues the confirmation mail of a sign-up, in the sign-up's transaction (one mail, so it is

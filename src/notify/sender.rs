@@ -304,8 +304,9 @@ impl Sender {
     }
 }
 
-/// When to retry after `attempts` failures: doubling from [`BASE_BACKOFF`], capped, ±25 %.
-fn backoff(attempts: i64) -> Timestamp {
+/// When to retry after `attempts` failures: doubling from [`BASE_BACKOFF`], capped at
+/// [`MAX_BACKOFF`], ±25 % (the channel sender uses it too).
+pub(crate) fn backoff(attempts: i64) -> Timestamp {
     let exp = BASE_BACKOFF.as_millis() as f64 * 2f64.powi((attempts - 1).clamp(0, 20) as i32);
     let capped = exp.min(MAX_BACKOFF.as_millis() as f64);
     let jitter = rand::thread_rng().gen_range(0.75..1.25);

@@ -51,17 +51,22 @@ struct RssFeed<'a> {
 fn update_html(inc: &Incident) -> String {
     let mut out = String::new();
     for u in inc.updates.iter().rev() {
-        let t = u.created_at.to_chrono();
-        out.push_str(&format!(
-            "<p><small>{} <var data-var='date'>{}</var>, <var data-var='time'>{}</var> UTC</small><br><strong>{}</strong> - {}</p>",
-            t.format("%b"),
-            t.format("%-d"),
-            t.format("%H:%M"),
-            u.status.title(),
-            escape_html(&u.body).replace('\n', "<br />"),
-        ));
+        out.push_str(&update_paragraph(u.created_at, u.status.title(), &u.body));
     }
     out
+}
+
+/// One update as Statuspage's feeds write it: `<small>` date and time, `<strong>` status, body.
+fn update_paragraph(at: Timestamp, status: &str, body: &str) -> String {
+    let t = at.to_chrono();
+    format!(
+        "<p><small>{} <var data-var='date'>{}</var>, <var data-var='time'>{}</var> UTC</small><br><strong>{}</strong> - {}</p>",
+        t.format("%b"),
+        t.format("%-d"),
+        t.format("%H:%M"),
+        status,
+        escape_html(body).replace('\n', "<br />"),
+    )
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -112,15 +117,7 @@ fn maintenance_entry(s: &Snapshot, m: &Maintenance) -> Entry {
         t(m.scheduled_until)
     );
     for u in m.updates.iter().rev() {
-        let c = u.created_at.to_chrono();
-        html.push_str(&format!(
-            "<p><small>{} <var data-var='date'>{}</var>, <var data-var='time'>{}</var> UTC</small><br><strong>{}</strong> - {}</p>",
-            c.format("%b"),
-            c.format("%-d"),
-            c.format("%H:%M"),
-            u.status.title(),
-            escape_html(&u.body).replace('\n', "<br />"),
-        ));
+        html.push_str(&update_paragraph(u.created_at, u.status.title(), &u.body));
     }
     Entry {
         tag: format!("Maintenance/{}", m.id),

@@ -128,6 +128,23 @@ fn affected(s: &Snapshot, components: &[ComponentId], regions: &[RegionId]) -> V
     out
 }
 
+/// An `incident_update` object of incident (or maintenance) `parent`.
+fn update(id: String, status: &str, body: &str, parent: &str, at: Timestamp) -> Value {
+    json!({
+        "id": id,
+        "status": status,
+        "body": body,
+        "incident_id": parent,
+        "created_at": time(at),
+        "updated_at": time(at),
+        "display_at": time(at),
+        "affected_components": null,
+        "deliver_notifications": true,
+        "custom_tweet": null,
+        "tweet_id": null,
+    })
+}
+
 /// An `incident` object, updates newest first.
 pub fn incident(s: &Snapshot, inc: &Incident) -> Value {
     let id = incident_id(inc.id.0);
@@ -145,19 +162,13 @@ pub fn incident(s: &Snapshot, inc: &Incident) -> Value {
         .iter()
         .rev()
         .map(|u| {
-            json!({
-                "id": incident_id(u.id),
-                "status": u.status.as_str(),
-                "body": u.body,
-                "incident_id": id,
-                "created_at": time(u.created_at),
-                "updated_at": time(u.created_at),
-                "display_at": time(u.created_at),
-                "affected_components": null,
-                "deliver_notifications": true,
-                "custom_tweet": null,
-                "tweet_id": null,
-            })
+            update(
+                incident_id(u.id),
+                u.status.as_str(),
+                &u.body,
+                &id,
+                u.created_at,
+            )
         })
         .collect();
     json!({
@@ -193,19 +204,13 @@ pub fn maintenance(s: &Snapshot, m: &Maintenance) -> Value {
         .iter()
         .rev()
         .map(|u| {
-            json!({
-                "id": maintenance_id(u.id),
-                "status": u.status.as_str(),
-                "body": u.body,
-                "incident_id": id,
-                "created_at": time(u.created_at),
-                "updated_at": time(u.created_at),
-                "display_at": time(u.created_at),
-                "affected_components": null,
-                "deliver_notifications": true,
-                "custom_tweet": null,
-                "tweet_id": null,
-            })
+            update(
+                maintenance_id(u.id),
+                u.status.as_str(),
+                &u.body,
+                &id,
+                u.created_at,
+            )
         })
         .collect();
     json!({
